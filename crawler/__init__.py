@@ -1,0 +1,1 @@
+"""The Scrapy project: one config-driven spider, its middlewares, pipelines and settings."""

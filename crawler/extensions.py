@@ -1,0 +1,96 @@
+"""The crawl-run recorder: closes the run's row with the figures from Scrapy's stats."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
+
+from crawler.config import setting
+from storage.database import Database
+from storage.runs import finish_run
+
+log = logging.getLogger(__name__)
+
+
+def run_counts(stats: dict) -> dict[str, int]:
+    """The crawl_runs columns, all taken from one place: the crawl's stats."""
+
+    def get(key: str) -> int:
+        return int(stats.get(key, 0) or 0)
+
+    return {
+        "pages_fetched": get("downloader/response_count"),
+        "documents_new": get("speechwatch/documents_new"),
+        "documents_updated": get("speechwatch/documents_updated"),
+        "documents_unchanged": get("speechwatch/documents_unchanged") + get("speechwatch/not_modified"),
+        "skipped": get("robotstxt/forbidden")
+        + get("offsite/filtered")
+        + get("speechwatch/blocked")
+        + get("speechwatch/skipped_non_html"),
+        "blocked": get("speechwatch/blocked"),
+        "errors": get("log_count/ERROR") + get("httperror/response_ignored_count"),
+        "list_pages": get("speechwatch/list_pages"),
+        "article_links": get("speechwatch/article_links"),
+    }
+
+
+def run_status(reason: str, counts: dict[str, int]) -> str:
+    if reason not in ("finished",):
+        return "failed" if reason != "closespider_timeout" else "timeout"
+    stored = counts["documents_new"] + counts["documents_updated"] + counts["documents_unchanged"]
+    if counts["blocked"] and not stored:
+        return "blocked"
+    if counts["pages_fetched"] == 0 and counts["errors"]:
+        return "failed"
+    return "finished"
+
+
+class CrawlRunRecorder:
+    """On spider close, write status and counts to the run opened by the parent or the storage pipeline."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.db_url = setting(crawler.settings, "SPEECHWATCH_DB")
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
+        recorder = cls(crawler)
+        crawler.signals.connect(recorder.spider_closed, signal=signals.spider_closed)
+        return recorder
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        stats_collector: StatsCollector = self.crawler.stats
+        stats = stats_collector.get_stats()
+        run_id = stats.get("speechwatch/run_id")
+        if not run_id:
+            log.warning("no crawl run to record (the storage pipeline did not open)")
+            return
+        counts = run_counts(stats)
+        status = run_status(reason, counts)
+        error_text = None
+        if status == "failed" and reason == "finished":
+            error_text = "no page could be fetched (site down or unreachable)"
+        elif status != "finished":
+            error_text = f"closed: {reason}"
+        db = Database(self.db_url)
+        try:
+            finish_run(
+                db,
+                int(run_id),
+                status=status,
+                counts=counts,
+                stats={k: _jsonable(v) for k, v in stats.items()},
+                error_text=error_text,
+            )
+        finally:
+            db.close()
+        log.info("run %s of %s: %s %s", run_id, getattr(spider, "source", spider).name, status, counts)
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, int | float | str | bool | list | dict) or value is None:
+        return value
+    return str(value)

@@ -1,0 +1,23 @@
+"""What the spider hands to the pipelines: one fetched article page."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PageItem:
+    """An article page as fetched; the pipelines extract, fingerprint and store it."""
+
+    listed_url: str  # the URL as linked from the list (before redirects)
+    final_url: str  # where the redirects ended; the document key after canonicalisation
+    source: str
+    source_kind: str
+    http_status: int
+    body: bytes  # raw bytes as served
+    encoding: str  # the encoding used to decode ``body``
+    etag: str | None = None
+    last_modified: str | None = None
+    selectors: dict[str, str] = field(default_factory=dict)
+    title: str | None = None
+    page_title: str | None = None
+    published_at: str | None = None
+    text: str = ""

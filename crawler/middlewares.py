@@ -1,0 +1,173 @@
+"""Downloader middlewares: proxy, conditional requests, anti-bot walls and charset repair."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response, TextResponse
+from w3lib.encoding import html_body_declared_encoding, resolve_encoding
+from w3lib.url import canonicalize_url
+
+from crawler.config import setting
+
+log = logging.getLogger(__name__)
+
+ANTIBOT_STATUSES = {412: "瑞数 (HTTP 412)", 521: "加速乐 (HTTP 521)"}
+ANTIBOT_BODY_MARKERS = (
+    (re.compile(rb"\$_ts\s*=\s*window\[\s*['\"]\$_ts['\"]\s*\]"), "瑞数 ($_ts challenge)"),
+    (re.compile(rb"__jsl_clearance"), "加速乐 (__jsl_clearance)"),
+)
+
+
+class ProxyMiddleware:
+    """Send every request (robots.txt included) through ``SPEECHWATCH_PROXY`` when it is set."""
+
+    def __init__(self, proxy: str) -> None:
+        self.proxy = proxy
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ProxyMiddleware:
+        proxy = setting(crawler.settings, "SPEECHWATCH_PROXY")
+        if not proxy:
+            raise NotConfigured("SPEECHWATCH_PROXY is not set")
+        return cls(proxy)
+
+    def process_request(self, request: Request) -> None:
+        request.meta.setdefault("proxy", self.proxy)
+
+
+class ConditionalRequestMiddleware:
+    """Ask for stored articles with ``If-None-Match`` / ``If-Modified-Since`` so unchanged ones cost a 304.
+
+    Validators come from storage when the spider opens (one query per crawl). Scrapy-deltafetch would skip
+    known URLs entirely but crashes on Scrapy 2.19, and HTTPCACHE is not a change detector (DESIGN.md §5).
+    """
+
+    def __init__(self, crawler: Crawler, db_url: str | None) -> None:
+        self.crawler = crawler
+        self.db_url = db_url
+        self.validators: dict[str, tuple[str | None, str | None]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
+        middleware = cls(crawler, setting(crawler.settings, "SPEECHWATCH_DB"))
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        return middleware
+
+    def spider_opened(self, spider: Spider) -> None:
+        source = getattr(spider, "source", None)
+        if source is None:
+            return
+        from storage.database import Database
+        from storage.documents import validators_for_source
+
+        db = Database(self.db_url)
+        try:
+            self.validators = validators_for_source(db, source.name)
+        finally:
+            db.close()
+        log.info("conditional requests: %d stored articles of %s", len(self.validators), source.name)
+
+    def process_request(self, request: Request) -> None:
+        if request.meta.get("speechwatch_kind") != "article":
+            return
+        etag, last_modified = self.validators.get(canonicalize_url(request.url), (None, None))
+        if etag:
+            request.headers.setdefault("If-None-Match", etag)
+        if last_modified:
+            request.headers.setdefault("If-Modified-Since", last_modified)
+        if etag or last_modified:
+            self.crawler.stats.inc_value("speechwatch/conditional_requests")
+
+
+class AntiBotMiddleware:
+    """Recognise 瑞数 / 加速乐 walls (412, 521, ``$_ts`` or ``__jsl_clearance`` in a 200) and drop them.
+
+    They need a real browser; storing them would put a challenge script in the corpus. Each one is counted
+    under ``speechwatch/blocked`` and logged with the URL and the wall it is.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> AntiBotMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        wall = detect_antibot(response)
+        if wall is None:
+            return response
+        stats = self.crawler.stats
+        stats.inc_value("speechwatch/blocked")
+        stats.inc_value(f"speechwatch/blocked/{response.status}")
+        blocked = stats.get_value("speechwatch/blocked_urls") or []
+        if len(blocked) < 20:
+            stats.set_value("speechwatch/blocked_urls", [*blocked, response.url])
+        log.warning("blocked by an anti-bot wall (%s), needs a browser: %s", wall, response.url)
+        raise IgnoreRequest(f"anti-bot wall {wall} at {response.url}")
+
+
+def detect_antibot(response: Response) -> str | None:
+    """The name of the anti-bot wall this response is, or None."""
+    if response.status in ANTIBOT_STATUSES:
+        return ANTIBOT_STATUSES[response.status]
+    if "X-Via-JSL" in response.headers:
+        return "加速乐 (X-Via-JSL)"
+    head = response.body[:20_000]
+    for pattern, name in ANTIBOT_BODY_MARKERS:
+        if pattern.search(head):
+            return name
+    return None
+
+
+class CharsetFixMiddleware:
+    """Repair pages whose HTTP header names the wrong charset (it would win over ``<meta charset>``).
+
+    If the body does not decode strictly with the header's charset, use the charset the page declares
+    itself (gb2312/gbk widened to GB18030, as browsers do), else GB18030, else leave it.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CharsetFixMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not isinstance(response, TextResponse) or not response.body:
+            return response
+        forced = request.meta.get("speechwatch_encoding")
+        if forced:
+            return response.replace(encoding=forced)
+        repaired = repaired_encoding(response)
+        if repaired is None:
+            return response
+        self.crawler.stats.inc_value("speechwatch/charset_fixed")
+        log.info("charset fixed %s -> %s: %s", response.encoding, repaired, response.url)
+        return response.replace(encoding=repaired)
+
+
+def repaired_encoding(response: TextResponse) -> str | None:
+    """A better encoding when the body does not decode strictly with the one Scrapy chose, else None."""
+    encoding = response.encoding
+    if _decodes(response.body, encoding):
+        return None
+    for candidate in (html_body_declared_encoding(response.body), "gb18030", "utf-8"):
+        resolved = resolve_encoding(candidate) if candidate else None
+        if resolved and resolved != encoding and _decodes(response.body, resolved):
+            return resolved
+    return None
+
+
+def _decodes(body: bytes, encoding: str) -> bool:
+    try:
+        body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return False
+    return True

@@ -1,0 +1,283 @@
+"""The sources file (TOML): the documented way to watch a site without writing code.
+
+A bad file fails fast with one line naming the file, the source and the field.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_SCHEDULE = "0 6 * * *"
+KINDS = ("gov", "template")
+LIST_API_TYPES = ("hanweb_jpage",)
+SELECTOR_KEYS = ("title", "body", "date")
+SOURCE_KEYS = {
+    "name",
+    "kind",
+    "start_urls",
+    "allowed_domains",
+    "follow",
+    "articles",
+    "list_api",
+    "selectors",
+    "encoding",
+    "schedule",
+    "timezone",
+    "enabled",
+    "max_pages",
+    "description",
+}
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class SourcesError(ValueError):
+    """A problem in the sources file, already phrased for the user."""
+
+
+@dataclass(frozen=True)
+class ListApi:
+    """A list served as XML by Hanweb's ``/module/web/jpage/dataproxy.jsp`` (``{page}`` in ``url``)."""
+
+    type: str
+    url: str
+    max_pages: int = 50
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    kind: str
+    start_urls: tuple[str, ...]
+    allowed_domains: tuple[str, ...]
+    follow: tuple[re.Pattern, ...] = ()
+    articles: tuple[re.Pattern, ...] = ()
+    list_api: ListApi | None = None
+    selectors: dict[str, str] = field(default_factory=dict)
+    encoding: str | None = None
+    schedule: str = DEFAULT_SCHEDULE
+    timezone: str = DEFAULT_TIMEZONE
+    enabled: bool = True
+    max_pages: int = 2000
+    description: str = ""
+
+    def to_config(self) -> dict:
+        """A JSON-able form, as stored in the ``sources`` table."""
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "start_urls": list(self.start_urls),
+            "allowed_domains": list(self.allowed_domains),
+            "follow": [p.pattern for p in self.follow],
+            "articles": [p.pattern for p in self.articles],
+            "list_api": None if self.list_api is None else vars(self.list_api),
+            "selectors": dict(self.selectors),
+            "encoding": self.encoding,
+            "schedule": self.schedule,
+            "timezone": self.timezone,
+            "enabled": self.enabled,
+            "max_pages": self.max_pages,
+        }
+
+
+def load_sources(path: str | Path) -> list[Source]:
+    """Parse and validate a sources file; raise :class:`SourcesError` naming file, source and field."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourcesError(f"{path}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise SourcesError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SourcesError(f"{path}: not valid TOML: {exc}") from None
+    unknown_top = set(data) - {"source"}
+    if unknown_top:
+        raise SourcesError(f"{path}: unknown top-level key(s) {sorted(unknown_top)}; use [[source]] tables")
+    entries = data.get("source", [])
+    if not isinstance(entries, list) or not entries:
+        raise SourcesError(f"{path}: no [[source]] tables")
+    sources: list[Source] = []
+    for index, entry in enumerate(entries, start=1):
+        label = f"{path}: source #{index}"
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            label = f"{path}: source {entry['name']!r}"
+        sources.append(_parse_source(entry, label))
+    seen: set[str] = set()
+    for source in sources:
+        if source.name in seen:
+            raise SourcesError(f"{path}: source {source.name!r}: field 'name': duplicate name")
+        seen.add(source.name)
+    return sources
+
+
+def select_sources(sources: list[Source], names: list[str] | tuple[str, ...]) -> list[Source]:
+    """The named sources (all enabled ones when no name is given); unknown names are an error."""
+    if not names:
+        return [s for s in sources if s.enabled]
+    by_name = {s.name: s for s in sources}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise SourcesError(f"unknown source(s) {missing}; known: {sorted(by_name)}")
+    return [by_name[n] for n in names]
+
+
+def _parse_source(entry: object, label: str) -> Source:
+    if not isinstance(entry, dict):
+        raise SourcesError(f"{label}: must be a table")
+    unknown = set(entry) - SOURCE_KEYS
+    if unknown:
+        raise SourcesError(f"{label}: unknown field(s) {sorted(unknown)}; allowed: {sorted(SOURCE_KEYS)}")
+
+    def fail(field_name: str, problem: str) -> SourcesError:
+        return SourcesError(f"{label}: field {field_name!r}: {problem}")
+
+    name = _require(entry, "name", str, fail)
+    if not NAME_PATTERN.match(name):
+        raise fail("name", "use lowercase letters, digits, '-' or '_' (at most 64)")
+    kind = _require(entry, "kind", str, fail)
+    if kind not in KINDS:
+        raise fail("kind", f"{kind!r} is not one of {list(KINDS)}")
+    start_urls = _str_list(entry, "start_urls", fail, required=True)
+    for url in start_urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise fail("start_urls", f"{url!r} is not an http(s) URL")
+    default_domains = sorted({urlsplit(u).hostname or "" for u in start_urls})
+    allowed_domains = _str_list(entry, "allowed_domains", fail) or default_domains
+    follow = _patterns(entry, "follow", fail)
+    articles = _patterns(entry, "articles", fail)
+    list_api = _list_api(entry.get("list_api"), fail)
+    if not articles:
+        raise fail("articles", "give at least one regex for article URLs")
+    selectors = entry.get("selectors", {})
+    if not isinstance(selectors, dict) or not all(isinstance(v, str) for v in selectors.values()):
+        raise fail("selectors", "must be a table of strings (title, body, date)")
+    bad_keys = set(selectors) - set(SELECTOR_KEYS)
+    if bad_keys:
+        raise fail("selectors", f"unknown selector(s) {sorted(bad_keys)}; allowed: {list(SELECTOR_KEYS)}")
+    for key, value in selectors.items():
+        _check_selector(value, f"selectors.{key}", fail)
+    encoding = entry.get("encoding")
+    if encoding is not None:
+        if not isinstance(encoding, str):
+            raise fail("encoding", "must be a string such as 'gb18030'")
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise fail("encoding", f"unknown encoding {encoding!r}") from None
+    schedule = entry.get("schedule", DEFAULT_SCHEDULE)
+    timezone = entry.get("timezone", DEFAULT_TIMEZONE)
+    if not isinstance(timezone, str):
+        raise fail("timezone", "must be a string such as 'Asia/Shanghai'")
+    if not isinstance(schedule, str):
+        raise fail("schedule", "must be a cron string such as '0 6 * * *'")
+    _check_cron(schedule, timezone, fail)
+    enabled = entry.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise fail("enabled", "must be true or false")
+    max_pages = entry.get("max_pages", 2000)
+    if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
+        raise fail("max_pages", "must be a positive integer")
+    description = entry.get("description", "")
+    if not isinstance(description, str):
+        raise fail("description", "must be a string")
+    return Source(
+        name=name,
+        kind=kind,
+        start_urls=tuple(start_urls),
+        allowed_domains=tuple(allowed_domains),
+        follow=tuple(follow),
+        articles=tuple(articles),
+        list_api=list_api,
+        selectors=dict(selectors),
+        encoding=encoding,
+        schedule=schedule,
+        timezone=timezone,
+        enabled=enabled,
+        max_pages=max_pages,
+        description=description,
+    )
+
+
+def _require(entry: dict, key: str, type_: type, fail) -> object:
+    if key not in entry:
+        raise fail(key, "missing")
+    value = entry[key]
+    if not isinstance(value, type_) or (type_ is str and not value.strip()):
+        raise fail(key, f"must be a non-empty {type_.__name__}, got {value!r}")
+    return value
+
+
+def _str_list(entry: dict, key: str, fail, *, required: bool = False) -> list[str]:
+    value = entry.get(key)
+    if value is None:
+        if required:
+            raise fail(key, "missing")
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise fail(key, "must be a list of strings")
+    if required and not value:
+        raise fail(key, "must not be empty")
+    return value
+
+
+def _patterns(entry: dict, key: str, fail) -> list[re.Pattern]:
+    patterns = []
+    for text in _str_list(entry, key, fail):
+        try:
+            patterns.append(re.compile(text))
+        except re.error as exc:
+            raise fail(key, f"bad regex {text!r}: {exc}") from None
+    return patterns
+
+
+def _list_api(value: object, fail) -> ListApi | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise fail("list_api", "must be a table with 'type' and 'url'")
+    unknown = set(value) - {"type", "url", "max_pages"}
+    if unknown:
+        raise fail("list_api", f"unknown key(s) {sorted(unknown)}")
+    api_type = value.get("type", "hanweb_jpage")
+    if api_type not in LIST_API_TYPES:
+        raise fail("list_api", f"type {api_type!r} is not one of {list(LIST_API_TYPES)}")
+    url = value.get("url")
+    if not isinstance(url, str) or "{page}" not in url or not url.startswith(("http://", "https://")):
+        raise fail("list_api", "'url' must be an http(s) URL containing '{page}'")
+    max_pages = value.get("max_pages", 50)
+    if not isinstance(max_pages, int) or max_pages < 1:
+        raise fail("list_api", "'max_pages' must be a positive integer")
+    return ListApi(type=api_type, url=url, max_pages=max_pages)
+
+
+def _check_selector(value: str, field_name: str, fail) -> None:
+    from parsel import Selector
+
+    probe = Selector(text="<html></html>")
+    try:
+        if value.startswith(("/", "(")):
+            probe.xpath(value)
+        else:
+            probe.css(value)
+    except Exception as exc:  # noqa: BLE001 - parsel raises several types for bad expressions
+        raise fail(field_name, f"bad selector {value!r}: {exc}") from None
+
+
+def _check_cron(expression: str, timezone: str, fail) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(expression, timezone=timezone)
+    except Exception as exc:  # noqa: BLE001 - APScheduler raises ValueError or zone errors
+        problem = f"bad cron {expression!r} or timezone {timezone!r}: {exc}"
+        raise fail("schedule", problem) from None

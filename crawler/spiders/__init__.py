@@ -1,0 +1,1 @@
+"""Spiders: one config-driven spider, ``source``, reads its site from the sources file."""

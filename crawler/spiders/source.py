@@ -1,0 +1,143 @@
+"""The config-driven spider: list pages → article pages, for any site in the sources file.
+
+Run it with ``scrapy crawl source -a source=NAME [-a sources=FILE]``; ``speechwatch crawl`` does the same
+in a child process per source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+
+from crawler.config import DEFAULT_SOURCES, setting
+from crawler.items import PageItem
+from crawler.pagination import hrefs_in_markup, jpage_total_pages, trs_page_urls
+from crawler.sources import Source, SourcesError, load_sources, select_sources
+
+
+class SourceSpider(Spider):
+    name = "source"
+    source: Source
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SourceSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        name = kwargs.get("source")
+        if not name:
+            raise SourcesError("give the source to crawl: scrapy crawl source -a source=NAME")
+        path = kwargs.get("sources") or setting(crawler.settings, "SPEECHWATCH_SOURCES", DEFAULT_SOURCES)
+        spider.source = select_sources(load_sources(path), [name])[0]
+        spider.allowed_domains = list(spider.source.allowed_domains)
+        spider.list_requests = 0
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        for url in self.source.start_urls:
+            request = self._list_request(url)
+            if request is not None:
+                yield request
+        if self.source.list_api is not None:
+            yield self._api_request(1)
+
+    # -- list pages ----------------------------------------------------------------------------------------
+
+    def parse_list(self, response: Response) -> Iterator[Request]:
+        if not isinstance(response, TextResponse):
+            self.crawler.stats.inc_value("speechwatch/skipped_non_html")
+            return
+        self.crawler.stats.inc_value("speechwatch/list_pages")
+        links = hrefs_in_markup(response.url, response.text)
+        yield from self._follow_links(response, links)
+        for url in trs_page_urls(response.url, response.text):
+            if url != response.url:
+                request = self._list_request(url)
+                if request is not None:
+                    yield request
+
+    def parse_api(self, response: Response) -> Iterator[Request]:
+        """A Hanweb ``dataproxy.jsp`` page: article links in CDATA, page count in ``<totalpage>``."""
+        self.crawler.stats.inc_value("speechwatch/list_pages")
+        text = (
+            response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+        )
+        yield from self._follow_links(response, hrefs_in_markup(response.url, text))
+        if response.meta.get("speechwatch_page") == 1:
+            api = self.source.list_api
+            assert api is not None
+            for page in range(2, min(jpage_total_pages(text), api.max_pages) + 1):
+                yield self._api_request(page)
+
+    def _follow_links(self, response: Response, links: list[str]) -> Iterator[Request]:
+        articles = 0
+        for url in links:
+            if any(p.search(url) for p in self.source.articles):
+                articles += 1
+                yield Request(
+                    url,
+                    callback=self.parse_article,
+                    meta={"speechwatch_kind": "article", "handle_httpstatus_list": [304], **self._encoding()},
+                )
+            elif any(p.search(url) for p in self.source.follow):
+                request = self._list_request(url)
+                if request is not None:
+                    yield request
+        self.crawler.stats.inc_value("speechwatch/article_links", articles)
+        if articles == 0:
+            self.crawler.stats.inc_value("speechwatch/list_pages_without_articles")
+            self.logger.info("no article links on list page %s", response.url)
+
+    def _list_request(self, url: str) -> Request | None:
+        if self.list_requests >= self.source.max_pages:
+            self.crawler.stats.inc_value("speechwatch/list_pages_capped")
+            return None
+        self.list_requests += 1
+        return Request(url, callback=self.parse_list, meta={"speechwatch_kind": "list", **self._encoding()})
+
+    def _api_request(self, page: int) -> Request:
+        api = self.source.list_api
+        assert api is not None
+        return Request(
+            api.url.format(page=page),
+            callback=self.parse_api,
+            meta={"speechwatch_kind": "list", "speechwatch_page": page},
+        )
+
+    def _encoding(self) -> dict[str, str]:
+        return {"speechwatch_encoding": self.source.encoding} if self.source.encoding else {}
+
+    # -- articles --------------------------------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[PageItem]:
+        stats = self.crawler.stats
+        if response.status == 304:
+            stats.inc_value("speechwatch/not_modified")
+            return
+        if not isinstance(response, TextResponse):
+            stats.inc_value("speechwatch/skipped_non_html")
+            self.logger.warning(
+                "skipped non-HTML article (%s): %s", response.headers.get("Content-Type"), response.url
+            )
+            return
+        stats.inc_value("speechwatch/articles_fetched")
+        listed_url = (response.meta.get("redirect_urls") or [response.url])[0]
+        yield PageItem(
+            listed_url=listed_url,
+            final_url=response.url,
+            source=self.source.name,
+            source_kind=self.source.kind,
+            http_status=response.status,
+            body=response.body,
+            encoding=response.encoding,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+            selectors=dict(self.source.selectors),
+        )
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

@@ -1,0 +1,344 @@
+"""The ``speechwatch`` command: thin subcommands over crawler, storage and monitor."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from crawler.sources import Source, SourcesError, load_sources, select_sources
+
+SAMPLE_SOURCES = Path(__file__).parent / "sampleweb" / "sources.toml"
+console = Console(stderr=False)
+if not console.is_terminal:
+    console = Console(stderr=False, width=120)
+err_console = Console(stderr=True)
+
+
+class UserError(click.ClickException):
+    """A problem the user can fix, shown as one line (no traceback unless --debug)."""
+
+    def show(self, file=None) -> None:  # noqa: ARG002 - click's signature
+        err_console.print(f"[red]error:[/] {self.message}", highlight=False)
+
+
+def friendly_errors(function: Callable) -> Callable:
+    """Turn domain errors into one clear line; ``--debug`` (or SPEECHWATCH_DEBUG=1) shows the traceback."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except click.ClickException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the CLI boundary
+            if os.environ.get("SPEECHWATCH_DEBUG") == "1":
+                raise
+            raise UserError(_describe(exc)) from exc
+
+    return wrapper
+
+
+def _describe(exc: Exception) -> str:
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    if isinstance(exc, SourcesError):
+        return str(exc)
+    if isinstance(exc, OperationalError):
+        return f"database error: {str(exc.orig).splitlines()[0] if exc.orig else exc}"
+    if isinstance(exc, ArgumentError):
+        return f"bad database URL: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def db_option(function: Callable) -> Callable:
+    return click.option(
+        "--db",
+        "db_url",
+        envvar="SPEECHWATCH_DB",
+        help="SQLAlchemy URL or SQLite path [env SPEECHWATCH_DB; default ./data/speechwatch.db].",
+    )(function)
+
+
+def sources_option(function: Callable) -> Callable:
+    return click.option(
+        "--sources",
+        "sources_path",
+        envvar="SPEECHWATCH_SOURCES",
+        default="sources.toml",
+        show_default=True,
+        type=click.Path(path_type=Path),
+        help="Sources file (TOML) [env SPEECHWATCH_SOURCES].",
+    )(function)
+
+
+def open_db(db_url: str | None):
+    from storage.database import Database
+
+    return Database(db_url)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.version_option(package_name="speechwatch")
+def main(debug: bool) -> None:
+    """speechwatch: crawl officials' speeches on the business environment and track what they promise."""
+    if debug:
+        os.environ["SPEECHWATCH_DEBUG"] = "1"
+
+
+# -- crawling ------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@sources_option
+@click.option(
+    "--source", "names", multiple=True, help="Crawl only this source (repeatable). Default: all enabled."
+)
+@db_option
+@click.option(
+    "--proxy", envvar="SPEECHWATCH_PROXY", help="HTTP proxy for every request [env SPEECHWATCH_PROXY]."
+)
+@click.option("--jobs", default=2, show_default=True, type=click.IntRange(1, 16), help="Crawls at once.")
+@click.option(
+    "--timeout", default=3600, show_default=True, type=click.IntRange(10), help="Seconds per crawl."
+)
+@click.option(
+    "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@friendly_errors
+def crawl(sources_path, names, db_url, proxy, jobs, timeout, output_format) -> None:
+    """Crawl sources now (each in a child process) and print a per-source summary."""
+    sources = select_sources(load_sources(sources_path), names)
+    if not sources:
+        raise UserError(f"{sources_path}: no enabled source to crawl")
+    _crawl_and_report(sources, sources_path, db_url, proxy, jobs, timeout, output_format)
+
+
+@main.command()
+@db_option
+@click.option(
+    "--port", default=0, show_default=True, type=click.IntRange(0, 65535), help="Sample web port (0: free)."
+)
+@click.option("--jobs", default=4, show_default=True, type=click.IntRange(1, 16), help="Crawls at once.")
+@click.option(
+    "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@friendly_errors
+def demo(db_url, port, jobs, output_format) -> None:
+    """Start the bundled sample web on 127.0.0.1 and crawl all of its sources into the store."""
+    from monitor.sampleweb.server import SampleWeb
+
+    sources = load_sources(SAMPLE_SOURCES)
+    with SampleWeb(port=port) as web:
+        if output_format == "table":
+            console.print(f"sample web: {len(web.sites)} sites at {web.proxy_url} (serves them by host name)")
+        _crawl_and_report(sources, SAMPLE_SOURCES, db_url, web.proxy_url, jobs, 600, output_format)
+
+
+def _crawl_and_report(
+    sources: list[Source], sources_path: Path, db_url, proxy, jobs: int, timeout: int, output_format: str
+) -> None:
+    from monitor.crawling import crawl_sources
+    from monitor.report import print_runs
+    from storage.documents import count_documents
+
+    db = open_db(db_url)
+    try:
+        show = output_format == "table" and console.is_terminal
+        with Progress(
+            TextColumn("[bold]crawling[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not show,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("", total=len(sources))
+
+            def done(run) -> None:
+                progress.update(task, advance=1, description=f"{run.source}: {run.status}")
+                if not show and output_format == "table":
+                    console.print(f"  {run.source}: {run.status}")
+
+            runs = crawl_sources(
+                db, sources, sources_path, proxy=proxy, jobs=jobs, timeout=timeout, on_done=done
+            )
+        print_runs(runs, output_format, console)
+        if output_format == "table":
+            console.print(f"store: {db.display_url} · {count_documents(db)} documents in all")
+        if any(run.status in ("failed", "timeout") for run in runs):
+            logs = os.environ.get("SPEECHWATCH_LOG_DIR", "data/logs")
+            err_console.print(f"[yellow]some crawls failed; their logs are in {logs}/[/]")
+    finally:
+        db.close()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--truth", is_flag=True, help="Print the ground truth of every page as JSONL and exit.")
+@friendly_errors
+def sampleweb(host, port, truth) -> None:
+    """Serve the bundled sample web so a person (or a crawl) can browse it.
+
+    Browse with the server as HTTP proxy, e.g.
+    curl -x http://127.0.0.1:8000 http://www.pingshan.gov.cn/zwgk/ldjh/index.html
+    """
+    from monitor.sampleweb.server import SampleWeb
+    from monitor.sampleweb.site import default_sites, ground_truth
+
+    if truth:
+        for row in ground_truth(default_sites()):
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    web = SampleWeb(host=host, port=port)
+    console.print(f"sample web at {web.proxy_url}; sites: {', '.join(sorted(web.sites))}")
+    console.print(
+        f"use it as an HTTP proxy: curl -x {web.proxy_url} http://www.pingshan.gov.cn/zwgk/ldjh/index.html"
+    )
+    try:
+        web.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        web.stop()
+
+
+# -- sources -------------------------------------------------------------------------------------------------
+
+
+@main.group()
+def sources() -> None:
+    """Inspect the sources file."""
+
+
+@sources.command("check")
+@sources_option
+@click.option(
+    "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@friendly_errors
+def sources_check(sources_path, output_format) -> None:
+    """Validate the sources file and list its sources."""
+    from rich.table import Table
+
+    loaded = load_sources(sources_path)
+    if output_format == "json":
+        click.echo(json.dumps([s.to_config() for s in loaded], ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{sources_path}: {len(loaded)} sources, all valid", title_justify="left")
+    for column in ("name", "kind", "enabled", "schedule", "start URLs", "list API"):
+        table.add_column(column)
+    for s in loaded:
+        table.add_row(
+            s.name,
+            s.kind,
+            "yes" if s.enabled else "no",
+            f"{s.schedule} ({s.timezone})",
+            "\n".join(s.start_urls),
+            s.list_api.type if s.list_api else "",
+        )
+    console.print(table)
+
+
+# -- import / export -----------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--source", "source_name", default="warc-import", show_default=True, help="Source to file pages under."
+)
+@click.option("--kind", type=click.Choice(["gov", "template"]), default="gov", show_default=True)
+@sources_option
+@db_option
+@friendly_errors
+def ingest(files, source_name, kind, sources_path, db_url) -> None:
+    """Import archived pages (WARC response records, gzipped or not) through the crawl's document path.
+
+    If --source names a source of the sources file, its kind, article patterns and selectors apply.
+    """
+    from monitor.ingest import IngestError, ingest_warc
+    from storage.runs import get_runs
+
+    source = _source_for_ingest(source_name, kind, sources_path)
+    db = open_db(db_url)
+    try:
+        runs = []
+        for path in files:
+            started = time.monotonic()
+            with console.status(f"ingesting {path}…") if console.is_terminal else _null():
+                try:
+                    run_id, counts = ingest_warc(db, path, source)
+                except IngestError as exc:
+                    raise UserError(str(exc)) from None
+            runs.append(get_runs(db, [run_id])[0])
+            console.print(
+                f"{path}: {counts.records} records, {counts.pages} pages, {counts.skipped} skipped, "
+                f"{counts.blocked} blocked ({time.monotonic() - started:.1f} s)"
+            )
+        from monitor.report import print_runs
+
+        print_runs(runs, "table", console)
+    finally:
+        db.close()
+
+
+def _source_for_ingest(name: str, kind: str, sources_path: Path) -> Source:
+    if sources_path.exists():
+        try:
+            for source in load_sources(sources_path):
+                if source.name == name:
+                    return source
+        except SourcesError:
+            pass
+    return Source(name=name, kind=kind, start_urls=(), allowed_domains=())
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@main.command()
+@click.option("--what", type=click.Choice(["documents"]), default="documents", show_default=True)
+@click.option(
+    "--format", "output_format", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option("--out", type=click.Path(path_type=Path), help="Write to this file instead of standard output.")
+@click.option("--source", "source_name", help="Only this source.")
+@db_option
+@friendly_errors
+def export(what, output_format, out, source_name, db_url) -> None:
+    """Export stored records (one per line for JSONL; README lists the fields)."""
+    from monitor.export import DOCUMENT_FIELDS, document_records, write_records
+
+    db = open_db(db_url)
+    try:
+        records = document_records(db, source_name)
+        if out:
+            with out.open("w", encoding="utf-8", newline="") as handle:
+                count = write_records(records, DOCUMENT_FIELDS, output_format, handle)
+            err_console.print(f"wrote {count} {what} to {out}")
+        else:
+            write_records(records, DOCUMENT_FIELDS, output_format, sys.stdout)
+    finally:
+        db.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,165 @@
+"""The write path for fetched documents: batched upserts keyed by canonical URL."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from storage.database import Database
+from storage.models import Document
+
+URL_CHUNK = 500
+
+
+@dataclass
+class DocumentRecord:
+    """Everything the pipeline knows about one fetched article page."""
+
+    url: str
+    final_url: str
+    source: str
+    source_kind: str
+    http_status: int
+    content_hash: str
+    raw_html: bytes
+    text: str
+    encoding: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    title: str | None = None
+    page_title: str | None = None
+    published_at: str | None = None
+    run_id: int | None = None
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass
+class WriteResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __iadd__(self, other: WriteResult) -> WriteResult:
+        self.new += other.new
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        return self
+
+
+def compress_html(raw: bytes) -> bytes:
+    return zlib.compress(raw, 6)
+
+
+def decompress_html(stored: bytes) -> bytes:
+    return zlib.decompress(stored)
+
+
+def store_documents(db: Database, records: Iterable[DocumentRecord]) -> WriteResult:
+    """Upsert a batch in one transaction: new URLs insert, changed content updates, the rest is touched.
+
+    Unchanged pages keep their stored content and ``changed_at``; only fetch time and validators move.
+    """
+    latest: dict[str, DocumentRecord] = {}
+    for record in records:
+        latest[record.url] = record
+    result = WriteResult()
+    if not latest:
+        return result
+    with db.write() as session:
+        known = dict(
+            session.execute(
+                select(Document.url, Document.content_hash).where(Document.url.in_(list(latest)))
+            ).all()
+        )
+        inserts = []
+        for url, record in latest.items():
+            if url not in known:
+                inserts.append(_row(record))
+                result.new += 1
+            elif known[url] != record.content_hash:
+                values = _row(record)
+                values.pop("first_seen_at")
+                session.execute(update(Document).where(Document.url == url).values(**values))
+                result.updated += 1
+            else:
+                session.execute(
+                    update(Document)
+                    .where(Document.url == url)
+                    .values(
+                        fetched_at=record.fetched_at,
+                        etag=record.etag,
+                        last_modified=record.last_modified,
+                        run_id=record.run_id,
+                    )
+                )
+                result.unchanged += 1
+        if inserts:
+            insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
+            statement = insert(Document).values(inserts)
+            statement = statement.on_conflict_do_nothing(index_elements=["url"])
+            session.execute(statement)
+    return result
+
+
+def _row(record: DocumentRecord) -> dict:
+    return {
+        "url": record.url,
+        "final_url": record.final_url,
+        "source": record.source,
+        "source_kind": record.source_kind,
+        "run_id": record.run_id,
+        "first_seen_at": record.fetched_at,
+        "fetched_at": record.fetched_at,
+        "changed_at": record.fetched_at,
+        "http_status": record.http_status,
+        "etag": record.etag,
+        "last_modified": record.last_modified,
+        "content_hash": record.content_hash,
+        "encoding": record.encoding,
+        "raw_html": compress_html(record.raw_html),
+        "raw_size": len(record.raw_html),
+        "title": record.title,
+        "page_title": record.page_title,
+        "published_at": record.published_at,
+        "text": record.text,
+    }
+
+
+def validators_for_source(db: Database, source: str) -> dict[str, tuple[str | None, str | None]]:
+    """Stored ``(ETag, Last-Modified)`` per canonical URL of one source, for conditional requests."""
+    with db.read() as session:
+        rows = session.execute(
+            select(Document.url, Document.etag, Document.last_modified).where(Document.source == source)
+        ).all()
+    return {url: (etag, last_modified) for url, etag, last_modified in rows}
+
+
+def iter_documents(db: Database, source: str | None = None, batch: int = 200) -> Iterator[Document]:
+    """Every stored document in id order, streamed in batches (raw HTML not decompressed)."""
+    last_id = 0
+    while True:
+        with db.read() as session:
+            query = select(Document).where(Document.id > last_id).order_by(Document.id).limit(batch)
+            if source:
+                query = query.where(Document.source == source)
+            rows = list(session.scalars(query))
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+
+
+def count_documents(db: Database, source: str | None = None) -> int:
+    from sqlalchemy import func
+
+    with db.read() as session:
+        query = select(func.count(Document.id))
+        if source:
+            query = query.where(Document.source == source)
+        return session.scalar(query) or 0
