@@ -6,7 +6,6 @@ import os
 
 from scrapy.settings import BaseSettings
 
-ENV_SETTINGS = ("SPEECHWATCH_DB", "SPEECHWATCH_SOURCES", "SPEECHWATCH_PROXY", "SPEECHWATCH_RUN_ID")
 DEFAULT_SOURCES = "sources.toml"
 
 

@@ -37,13 +37,22 @@ def run_counts(stats: dict) -> dict[str, int]:
     }
 
 
-def run_status(reason: str, counts: dict[str, int]) -> str:
+def successful_pages(stats: dict) -> int:
+    """Responses that carried a page: 2xx or 304 (a proxy's 502 for a dead host is not one)."""
+    prefix = "downloader/response_status_count/"
+    statuses = {k.removeprefix(prefix): int(v or 0) for k, v in stats.items() if k.startswith(prefix)}
+    return sum(count for status, count in statuses.items() if status.startswith("2") or status == "304")
+
+
+def run_status(reason: str, counts: dict[str, int], ok_pages: int | None = None) -> str:
+    """``finished``, ``blocked`` (only walls, nothing stored), ``failed`` (no page came back), ``timeout``."""
     if reason not in ("finished",):
         return "failed" if reason != "closespider_timeout" else "timeout"
     stored = counts["documents_new"] + counts["documents_updated"] + counts["documents_unchanged"]
     if counts["blocked"] and not stored:
         return "blocked"
-    if counts["pages_fetched"] == 0 and counts["errors"]:
+    no_pages = counts["pages_fetched"] == 0 if ok_pages is None else ok_pages == 0
+    if no_pages and counts["errors"]:
         return "failed"
     return "finished"
 
@@ -69,7 +78,7 @@ class CrawlRunRecorder:
             log.warning("no crawl run to record (the storage pipeline did not open)")
             return
         counts = run_counts(stats)
-        status = run_status(reason, counts)
+        status = run_status(reason, counts, successful_pages(stats))
         error_text = None
         if status == "failed" and reason == "finished":
             error_text = "no page could be fetched (site down or unreachable)"

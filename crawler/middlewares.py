@@ -16,6 +16,7 @@ from crawler.config import setting
 
 log = logging.getLogger(__name__)
 
+SINGLE_BYTE_WESTERN = {"cp1252", "latin-1", "latin1", "iso8859-1", "ascii"}
 ANTIBOT_STATUSES = {412: "瑞数 (HTTP 412)", 521: "加速乐 (HTTP 521)"}
 ANTIBOT_BODY_MARKERS = (
     (re.compile(rb"\$_ts\s*=\s*window\[\s*['\"]\$_ts['\"]\s*\]"), "瑞数 ($_ts challenge)"),
@@ -154,11 +155,20 @@ class CharsetFixMiddleware:
 
 
 def repaired_encoding(response: TextResponse) -> str | None:
-    """A better encoding when the body does not decode strictly with the one Scrapy chose, else None."""
+    """A better encoding when the one Scrapy chose is wrong, else None.
+
+    Wrong means: the body does not decode strictly with it, or it is a single-byte Western charset (the
+    ISO-8859-1 default of Tomcat and old servers decodes any bytes) while the page declares another one.
+    """
     encoding = response.encoding
+    declared = html_body_declared_encoding(response.body)
+    declared = resolve_encoding(declared) if declared else None
+    lying_header = encoding in SINGLE_BYTE_WESTERN and declared and declared not in SINGLE_BYTE_WESTERN
+    if lying_header and _decodes(response.body, declared):
+        return declared
     if _decodes(response.body, encoding):
         return None
-    for candidate in (html_body_declared_encoding(response.body), "gb18030", "utf-8"):
+    for candidate in (declared, "gb18030", "utf-8"):
         resolved = resolve_encoding(candidate) if candidate else None
         if resolved and resolved != encoding and _decodes(response.body, resolved):
             return resolved

@@ -43,7 +43,7 @@ def hrefs_in_markup(base_url: str, markup: str) -> list[str]:
     """Absolute URLs of every ``href`` in markup, CDATA included (the jpage XML wraps its list in CDATA)."""
     seen: dict[str, None] = {}
     for href in HREF.findall(markup):
-        if href.startswith(("javascript:", "mailto:", "#")):
+        if href.lower().startswith(("javascript:", "mailto:", "#")):
             continue
         seen.setdefault(urljoin(base_url, href.replace("&amp;", "&")), None)
     return list(seen)

@@ -61,7 +61,7 @@ class StoragePipeline:
         return cls(
             crawler,
             setting(crawler.settings, "SPEECHWATCH_DB"),
-            crawler.settings.getint("SPEECHWATCH_BATCH_SIZE", 20),
+            int(setting(crawler.settings, "SPEECHWATCH_BATCH_SIZE", "20") or 20),
         )
 
     async def open_spider(self) -> None:

@@ -63,4 +63,4 @@ EXTENSIONS = {
 # SPEECHWATCH_SOURCES: path of the sources file (default ./sources.toml).
 # SPEECHWATCH_PROXY: HTTP proxy for every request (the sample web uses this; unset on the real web).
 # SPEECHWATCH_RUN_ID: id of the crawl_runs row to fill in; without it the crawl opens its own run.
-SPEECHWATCH_BATCH_SIZE = 20  # documents per database transaction
+# SPEECHWATCH_BATCH_SIZE: documents per database transaction (default 20).

@@ -178,6 +178,7 @@ def _parse_source(entry: object, label: str) -> Source:
         raise fail("timezone", "must be a string such as 'Asia/Shanghai'")
     if not isinstance(schedule, str):
         raise fail("schedule", "must be a cron string such as '0 6 * * *'")
+    _check_timezone(timezone, fail)
     _check_cron(schedule, timezone, fail)
     enabled = entry.get("enabled", True)
     if not isinstance(enabled, bool):
@@ -255,7 +256,7 @@ def _list_api(value: object, fail) -> ListApi | None:
     if not isinstance(url, str) or "{page}" not in url or not url.startswith(("http://", "https://")):
         raise fail("list_api", "'url' must be an http(s) URL containing '{page}'")
     max_pages = value.get("max_pages", 50)
-    if not isinstance(max_pages, int) or max_pages < 1:
+    if not isinstance(max_pages, int) or isinstance(max_pages, bool) or max_pages < 1:
         raise fail("list_api", "'max_pages' must be a positive integer")
     return ListApi(type=api_type, url=url, max_pages=max_pages)
 
@@ -273,11 +274,22 @@ def _check_selector(value: str, field_name: str, fail) -> None:
         raise fail(field_name, f"bad selector {value!r}: {exc}") from None
 
 
+def _check_timezone(timezone: str, fail) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise fail(
+            "timezone", f"unknown time zone {timezone!r} (use an IANA name such as 'Asia/Shanghai')"
+        ) from None
+
+
 def _check_cron(expression: str, timezone: str, fail) -> None:
     from apscheduler.triggers.cron import CronTrigger
 
     try:
         CronTrigger.from_crontab(expression, timezone=timezone)
     except Exception as exc:  # noqa: BLE001 - APScheduler raises ValueError or zone errors
-        problem = f"bad cron {expression!r} or timezone {timezone!r}: {exc}"
+        problem = f"bad cron {expression!r} (minute hour day month weekday): {exc}"
         raise fail("schedule", problem) from None

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from crawler.sources import Source, SourcesError, load_sources, select_sources
@@ -27,7 +28,7 @@ class UserError(click.ClickException):
     """A problem the user can fix, shown as one line (no traceback unless --debug)."""
 
     def show(self, file=None) -> None:  # noqa: ARG002 - click's signature
-        err_console.print(f"[red]error:[/] {self.message}", highlight=False)
+        err_console.print(f"[red]error:[/] {escape(self.message)}", highlight=False, soft_wrap=True)
 
 
 def friendly_errors(function: Callable) -> Callable:

@@ -41,11 +41,11 @@ def stored_urls(db_url: str) -> set[str]:
 
 
 @pytest_twisted.ensureDeferred
-async def test_every_article_of_every_site_is_found_through_its_pagination(sample_web, sqlite_url):
+async def test_every_article_of_every_site_is_found_through_its_pagination(sample_web, db_url):
     sample_web.reset_log()
-    stats = await crawl_all(sqlite_url, sample_web.proxy_url)
+    stats = await crawl_all(db_url, sample_web.proxy_url)
 
-    assert stored_urls(sqlite_url) == expected_urls()
+    assert stored_urls(db_url) == expected_urls()
     assert stats["pingshan-ldjh"]["speechwatch/list_pages"] == 3  # index, index_1, index_2 via createPageHTML
     assert stats["huzhou-ldjh"]["speechwatch/list_pages"] == 3  # column page + jpage XML pages 1 and 2
     hosts = {r.host for r in sample_web.fetched()}
@@ -89,15 +89,15 @@ async def test_traps_robots_antibot_charset_redirect_retry(sample_web, sqlite_ur
 
 
 @pytest_twisted.ensureDeferred
-async def test_rerun_is_idempotent_and_sends_conditional_requests(sample_web, sqlite_url):
-    await crawl_all(sqlite_url, sample_web.proxy_url)
-    with Database(sqlite_url) as db, db.read() as session:
+async def test_rerun_is_idempotent_and_sends_conditional_requests(sample_web, db_url):
+    await crawl_all(db_url, sample_web.proxy_url)
+    with Database(db_url) as db, db.read() as session:
         first = {d.url: (d.id, d.content_hash, d.changed_at) for d in session.scalars(select(Document))}
 
     sample_web.reset_log()
-    stats = await crawl_all(sqlite_url, sample_web.proxy_url)
+    stats = await crawl_all(db_url, sample_web.proxy_url)
 
-    with Database(sqlite_url) as db, db.read() as session:
+    with Database(db_url) as db, db.read() as session:
         second = {d.url: (d.id, d.content_hash, d.changed_at) for d in session.scalars(select(Document))}
         runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
     assert second == first  # same rows, same ids, nothing re-stored
