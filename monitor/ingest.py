@@ -47,6 +47,8 @@ def iter_warc_pages(path: Path, counts: IngestCounts) -> Iterator[TextResponse]:
     with stream:
         try:
             for record in ArchiveIterator(stream):
+                if record.format != "warc":
+                    raise IngestError(f"{path}: not a WARC file (found an {record.format.upper()} record)")
                 counts.records += 1
                 if record.rec_type != "response" or record.http_headers is None:
                     continue
@@ -56,12 +58,12 @@ def iter_warc_pages(path: Path, counts: IngestCounts) -> Iterator[TextResponse]:
                 body = record.content_stream().read()
                 response: Response = HtmlResponse(url=url, status=status, headers=headers, body=body)
                 content_type = (record.http_headers.get_header("Content-Type") or "text/html").lower()
-                if status != 200 or "html" not in content_type:
-                    counts.skipped += 1
-                    continue
                 if detect_antibot(response):
                     counts.blocked += 1
                     log.warning("skipped anti-bot page in WARC: %s", url)
+                    continue
+                if status != 200 or "html" not in content_type:
+                    counts.skipped += 1
                     continue
                 repaired = repaired_encoding(response)
                 if repaired:
@@ -69,6 +71,8 @@ def iter_warc_pages(path: Path, counts: IngestCounts) -> Iterator[TextResponse]:
                 yield response
         except ArchiveLoadFailed as exc:
             raise IngestError(f"{path}: not a WARC file ({exc})") from None
+    if counts.records == 0:
+        raise IngestError(f"{path}: no WARC records (empty or not a WARC file)")
 
 
 def ingest_warc(

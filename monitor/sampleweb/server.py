@@ -71,7 +71,10 @@ class SampleWeb:
         self._server.serve_forever()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        """Stop serving and close the socket; safe whether or not :meth:`start` ran."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread = None
         self._server.server_close()
 
     def __enter__(self) -> SampleWeb:
@@ -112,8 +115,9 @@ class SampleWeb:
         web = self
 
         class Handler(BaseHTTPRequestHandler):
-            server_version = "nginx"
-            sys_version = ""
+            def version_string(self) -> str:
+                return "nginx"
+
             protocol_version = "HTTP/1.1"
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
