@@ -5,43 +5,29 @@ Shared by the Scrapy pipelines and ``speechwatch ingest`` (WARC), so both store 
 
 from __future__ import annotations
 
-import hashlib
-import re
+from urllib.parse import urlsplit
 
 from w3lib.url import canonicalize_url
 
 from crawler.items import PageItem
-from monitor.extraction import extract_page
-from storage.documents import DocumentRecord
-
-WHITESPACE = re.compile(r"\s+")
+from monitor.extract.core import SiteProfile, analysis_values, extract
+from storage.documents import DocumentRecord, content_hash_of
 
 
 def decode_body(item: PageItem) -> str:
     return item.body.decode(item.encoding or "utf-8", errors="replace")
 
 
-def extract_item(item: PageItem) -> PageItem:
-    """Fill title, page title, date and text (CPU work: run it off the reactor thread)."""
-    page = extract_page(decode_body(item), item.final_url, item.selectors)
-    item.title, item.page_title, item.published_at, item.text = (
-        page.title,
-        page.page_title,
-        page.published_at,
-        page.text,
-    )
+def extract_item(item: PageItem, profile: SiteProfile | None = None) -> PageItem:
+    """Fill text and speech metadata (CPU work: run it off the reactor thread); the site learns the page."""
+    extraction = extract(decode_body(item), item.final_url, profile)
+    if profile is not None and profile.chrome is not None:
+        profile.chrome.learn(extraction.chrome_keys)
+    item.title, item.page_title, item.published_at = extraction.title, extraction.page_title, extraction.published_at
+    item.text = extraction.text
+    item.analysis = analysis_values(extraction)
+    item.chrome_keys = sorted(extraction.chrome_keys)
     return item
-
-
-def content_hash(text: str, body: bytes) -> str:
-    """SHA-256 of the whitespace-normalised text (of the raw body when no text was found).
-
-    Hashing the text, not the HTML, keeps a page whose ads or counters change on every fetch from being
-    stored again and again.
-    """
-    normalised = WHITESPACE.sub(" ", text).strip()
-    payload = normalised.encode("utf-8") if normalised else body
-    return hashlib.sha256(payload).hexdigest()
 
 
 def to_record(item: PageItem, run_id: int | None) -> DocumentRecord:
@@ -51,7 +37,7 @@ def to_record(item: PageItem, run_id: int | None) -> DocumentRecord:
         source=item.source,
         source_kind=item.source_kind,
         http_status=item.http_status,
-        content_hash=content_hash(item.text, item.body),
+        content_hash=content_hash_of(item.text, item.body),
         raw_html=item.body,
         text=item.text,
         encoding=item.encoding,
@@ -61,4 +47,7 @@ def to_record(item: PageItem, run_id: int | None) -> DocumentRecord:
         page_title=item.page_title,
         published_at=item.published_at,
         run_id=run_id,
+        host=urlsplit(item.final_url).hostname,
+        analysis=dict(item.analysis),
+        chrome_keys=list(item.chrome_keys),
     )

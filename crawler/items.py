@@ -21,3 +21,5 @@ class PageItem:
     page_title: str | None = None
     published_at: str | None = None
     text: str = ""
+    analysis: dict = field(default_factory=dict)  # speech metadata (monitor.extract.core.analysis_values)
+    chrome_keys: list[int] = field(default_factory=list)  # short-line keys for learned chrome

@@ -9,14 +9,13 @@ from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response, TextResponse
-from w3lib.encoding import html_body_declared_encoding, resolve_encoding
 from w3lib.url import canonicalize_url
 
 from crawler.config import setting
+from monitor.extract.decode import better_encoding
 
 log = logging.getLogger(__name__)
 
-SINGLE_BYTE_WESTERN = {"cp1252", "latin-1", "latin1", "iso8859-1", "ascii"}
 ANTIBOT_STATUSES = {412: "瑞数 (HTTP 412)", 521: "加速乐 (HTTP 521)"}
 ANTIBOT_BODY_MARKERS = (
     (re.compile(rb"\$_ts\s*=\s*window\[\s*['\"]\$_ts['\"]\s*\]"), "瑞数 ($_ts challenge)"),
@@ -155,29 +154,5 @@ class CharsetFixMiddleware:
 
 
 def repaired_encoding(response: TextResponse) -> str | None:
-    """A better encoding when the one Scrapy chose is wrong, else None.
-
-    Wrong means: the body does not decode strictly with it, or it is a single-byte Western charset (the
-    ISO-8859-1 default of Tomcat and old servers decodes any bytes) while the page declares another one.
-    """
-    encoding = response.encoding
-    declared = html_body_declared_encoding(response.body)
-    declared = resolve_encoding(declared) if declared else None
-    lying_header = encoding in SINGLE_BYTE_WESTERN and declared and declared not in SINGLE_BYTE_WESTERN
-    if lying_header and _decodes(response.body, declared):
-        return declared
-    if _decodes(response.body, encoding):
-        return None
-    for candidate in (declared, "gb18030", "utf-8"):
-        resolved = resolve_encoding(candidate) if candidate else None
-        if resolved and resolved != encoding and _decodes(response.body, resolved):
-            return resolved
-    return None
-
-
-def _decodes(body: bytes, encoding: str) -> bool:
-    try:
-        body.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        return False
-    return True
+    """A better encoding than the one Scrapy chose (see :func:`monitor.extract.decode.better_encoding`)."""
+    return better_encoding(response.body, response.encoding)

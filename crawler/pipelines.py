@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
@@ -13,6 +14,8 @@ from twisted.python.threadpool import ThreadPool
 from crawler.config import setting
 from crawler.documents import extract_item, to_record
 from crawler.items import PageItem
+from monitor.profiles import SiteProfiles
+from monitor.reprocess import reprocess_documents
 from storage.database import Database
 from storage.documents import DocumentRecord, store_documents
 from storage.runs import start_run
@@ -21,24 +24,45 @@ log = logging.getLogger(__name__)
 
 
 class ExtractPipeline:
-    """Title, date and body text of each article, computed in Twisted's thread pool."""
+    """Text and speech metadata of each article, computed in Twisted's thread pool.
 
-    def __init__(self, crawler: Crawler) -> None:
+    Each host's learned chrome is loaded from storage on first use and learns from every page that passes.
+    """
+
+    def __init__(self, crawler: Crawler, db_url: str | None) -> None:
         self.crawler = crawler
+        self.db_url = db_url
+        self.db: Database | None = None
+        self.profiles: SiteProfiles | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        return cls(crawler)
+        return cls(crawler, setting(crawler.settings, "SPEECHWATCH_DB"))
+
+    async def open_spider(self) -> None:
+        self.db = await maybe_deferred_to_future(threads.deferToThread(Database, self.db_url))
+        source = getattr(self.crawler.spider, "source", None)
+        self.profiles = SiteProfiles(
+            self.db, selectors=getattr(source, "selectors", None), kind=getattr(source, "kind", None)
+        )
+
+    async def close_spider(self) -> None:
+        if self.db is not None:
+            self.db.close()
 
     async def process_item(self, item: PageItem) -> PageItem:
         try:
-            item = await maybe_deferred_to_future(threads.deferToThread(extract_item, item))
+            item = await maybe_deferred_to_future(threads.deferToThread(self._extract, item))
         except Exception as exc:  # noqa: BLE001 - a page that breaks the extractor is stored without text
             self.crawler.stats.inc_value("speechwatch/extract_errors")
             log.warning("extraction failed for %s: %s", item.final_url, exc)
         if not item.text:
             self.crawler.stats.inc_value("speechwatch/empty_text")
         return item
+
+    def _extract(self, item: PageItem) -> PageItem:
+        profile = self.profiles.get(urlsplit(item.final_url).hostname or "") if self.profiles else None
+        return extract_item(item, profile)
 
 
 class StoragePipeline:
@@ -87,6 +111,7 @@ class StoragePipeline:
     async def close_spider(self) -> None:
         try:
             await self._flush()
+            await self._reextract_run()
         finally:
             if self.db is not None:
                 await self._in_writer(self.db.close)
@@ -106,6 +131,18 @@ class StoragePipeline:
         stats.inc_value("speechwatch/documents_new", result.new)
         stats.inc_value("speechwatch/documents_updated", result.updated)
         stats.inc_value("speechwatch/documents_unchanged", result.unchanged)
+
+    async def _reextract_run(self) -> None:
+        """Extract this run's new pages again now that their site's chrome has been counted with them.
+
+        The first pages of a new site are extracted before the site's recurring lines are known; this pass
+        (cheap: only this run's documents, from stored HTML) makes them as clean as the later ones.
+        """
+        stats = self.crawler.stats
+        if self.db is None or not (stats.get_value("speechwatch/documents_new") or 0):
+            return
+        counts = await self._in_writer(reprocess_documents, self.db, None, self.run_id)
+        stats.set_value("speechwatch/reextracted_changed", counts.changed)
 
     async def _in_writer(self, function, *args):
         return await maybe_deferred_to_future(threads.deferToThreadPool(reactor, self.pool, function, *args))

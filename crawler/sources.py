@@ -280,9 +280,7 @@ def _check_timezone(timezone: str, fail) -> None:
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise fail(
-            "timezone", f"unknown time zone {timezone!r} (use an IANA name such as 'Asia/Shanghai')"
-        ) from None
+        raise fail("timezone", f"unknown time zone {timezone!r} (use an IANA name such as 'Asia/Shanghai')") from None
 
 
 def _check_cron(expression: str, timezone: str, fail) -> None:

@@ -101,20 +101,12 @@ def main(debug: bool) -> None:
 
 @main.command()
 @sources_option
-@click.option(
-    "--source", "names", multiple=True, help="Crawl only this source (repeatable). Default: all enabled."
-)
+@click.option("--source", "names", multiple=True, help="Crawl only this source (repeatable). Default: all enabled.")
 @db_option
-@click.option(
-    "--proxy", envvar="SPEECHWATCH_PROXY", help="HTTP proxy for every request [env SPEECHWATCH_PROXY]."
-)
+@click.option("--proxy", envvar="SPEECHWATCH_PROXY", help="HTTP proxy for every request [env SPEECHWATCH_PROXY].")
 @click.option("--jobs", default=2, show_default=True, type=click.IntRange(1, 16), help="Crawls at once.")
-@click.option(
-    "--timeout", default=3600, show_default=True, type=click.IntRange(10), help="Seconds per crawl."
-)
-@click.option(
-    "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@click.option("--timeout", default=3600, show_default=True, type=click.IntRange(10), help="Seconds per crawl.")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @friendly_errors
 def crawl(sources_path, names, db_url, proxy, jobs, timeout, output_format) -> None:
     """Crawl sources now (each in a child process) and print a per-source summary."""
@@ -126,13 +118,9 @@ def crawl(sources_path, names, db_url, proxy, jobs, timeout, output_format) -> N
 
 @main.command()
 @db_option
-@click.option(
-    "--port", default=0, show_default=True, type=click.IntRange(0, 65535), help="Sample web port (0: free)."
-)
+@click.option("--port", default=0, show_default=True, type=click.IntRange(0, 65535), help="Sample web port (0: free).")
 @click.option("--jobs", default=4, show_default=True, type=click.IntRange(1, 16), help="Crawls at once.")
-@click.option(
-    "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @friendly_errors
 def demo(db_url, port, jobs, output_format) -> None:
     """Start the bundled sample web on 127.0.0.1 and crawl all of its sources into the store."""
@@ -172,9 +160,7 @@ def _crawl_and_report(
                 if not show and output_format == "table":
                     console.print(f"  {run.source}: {run.status}")
 
-            runs = crawl_sources(
-                db, sources, sources_path, proxy=proxy, jobs=jobs, timeout=timeout, on_done=done
-            )
+            runs = crawl_sources(db, sources, sources_path, proxy=proxy, jobs=jobs, timeout=timeout, on_done=done)
         print_runs(runs, output_format, console)
         if output_format == "table":
             console.print(f"store: {db.display_url} · {count_documents(db)} documents in all")
@@ -205,9 +191,7 @@ def sampleweb(host, port, truth) -> None:
         return
     web = SampleWeb(host=host, port=port)
     console.print(f"sample web at {web.proxy_url}; sites: {', '.join(sorted(web.sites))}")
-    console.print(
-        f"use it as an HTTP proxy: curl -x {web.proxy_url} http://www.pingshan.gov.cn/zwgk/ldjh/index.html"
-    )
+    console.print(f"use it as an HTTP proxy: curl -x {web.proxy_url} http://www.pingshan.gov.cn/zwgk/ldjh/index.html")
     try:
         web.serve_forever()
     except KeyboardInterrupt:
@@ -226,9 +210,7 @@ def sources() -> None:
 
 @sources.command("check")
 @sources_option
-@click.option(
-    "--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @friendly_errors
 def sources_check(sources_path, output_format) -> None:
     """Validate the sources file and list its sources."""
@@ -253,14 +235,136 @@ def sources_check(sources_path, output_format) -> None:
     console.print(table)
 
 
+# -- extraction ------------------------------------------------------------------------------------------------
+
+
+@main.command("extract")
+@click.argument("page", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--url", required=True, help="The page's URL (its host picks the site's rules).")
+@click.option("--source", "source_name", help="Use this source's selectors from the sources file.")
+@sources_option
+@click.option("--json", "as_json", is_flag=True, help="Print the fields as one JSON object.")
+@click.option("--explain", is_flag=True, help="Also list the removed lines and why.")
+@friendly_errors
+def extract_command(page, url, source_name, sources_path, as_json, explain) -> None:
+    """Show what would be stored from one saved page (like ``scrapy parse``), for someone adding a source."""
+    from monitor.extract.core import SiteProfile, bare_extract
+    from monitor.extract.decode import DecodeError, decode_html
+
+    try:
+        html, encoding = decode_html(page.read_bytes())
+    except DecodeError as exc:
+        raise UserError(f"{page}: {exc}") from None
+    selectors = {}
+    if source_name:
+        selectors = select_sources(load_sources(sources_path), [source_name])[0].selectors
+    from urllib.parse import urlsplit
+
+    profile = SiteProfile(host=urlsplit(url).hostname or "", selectors=selectors)
+    result, debug = bare_extract(html, url, profile)
+    record = {"url": url, "encoding": encoding, **result.to_dict()}
+    if as_json:
+        if explain:
+            record["removed"] = [{"line": line, "reason": reason} for line, reason in debug.removed]
+            record["block"] = debug.method
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(show_header=False, title=f"{page} ({encoding}, body from {debug.method})", title_justify="left")
+    table.add_column("field", style="bold")
+    table.add_column("value", overflow="fold")
+    for key, value in record.items():
+        if key != "text":
+            table.add_row(key, "" if value is None else str(value))
+    table.add_row(
+        "text", f"{len(result.text)} characters, {result.text.count(chr(10)) + 1 if result.text else 0} paragraphs"
+    )
+    console.print(table)
+    console.print(result.text[:2000] + ("…" if len(result.text) > 2000 else ""), highlight=False)
+    if explain:
+        console.print("[bold]removed lines[/]")
+        for line, reason in debug.removed:
+            console.print(f"  [dim]{reason:>16}[/]  {escape(line[:100])}", highlight=False)
+
+
+@main.command()
+@click.option("--source", "source_name", help="Only this source's documents.")
+@db_option
+@friendly_errors
+def reprocess(source_name, db_url) -> None:
+    """Re-run extraction over stored raw HTML (no refetching) and update what changed."""
+    from monitor.reprocess import count_selected, reprocess_documents
+
+    db = open_db(db_url)
+    try:
+        total = count_selected(db, source_name)
+        with Progress(
+            TextColumn("[bold]reprocessing[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not console.is_terminal,
+        ) as progress:
+            task = progress.add_task("", total=total)
+            counts = reprocess_documents(db, source_name, on_progress=lambda n: progress.advance(task, n))
+        console.print(f"{counts.total} documents: {counts.changed} changed, {counts.failed} failed")
+    finally:
+        db.close()
+
+
+@main.group("eval")
+def eval_group() -> None:
+    """Measure quality against the gold sets."""
+
+
+@eval_group.command("extraction")
+@click.option(
+    "--gold", "gold_dir", type=click.Path(path_type=Path), help="Gold directory (default tests/gold/extraction)."
+)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--pages", "show_pages", is_flag=True, help="List the pages that miss a field or leave chrome.")
+@friendly_errors
+def eval_extraction(gold_dir, output_format, show_pages) -> None:
+    """Body F1, chrome left and field accuracy on the gold set, next to bare trafilatura."""
+    from monitor.evaluation import FIELDS, GOLD_DIR, evaluate, gold_set, speechwatch_system, trafilatura_system
+
+    pages = gold_set(gold_dir or GOLD_DIR)
+    reports = [evaluate(pages, speechwatch_system, "speechwatch"), evaluate(pages, trafilatura_system, "trafilatura")]
+    if output_format == "json":
+        click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Extraction on {len(pages)} gold pages", title_justify="left")
+    table.add_column("metric")
+    for report in reports:
+        table.add_column(report.system, justify="right")
+    rows = [
+        ("body F1 (chars)", lambda r: f"{r.f1:.3f}"),
+        ("pages with chrome left", lambda r: f"{r.chrome_left_share:.1%}"),
+    ]
+    for name in FIELDS + ("page_title", "speaker_post", "published_at", "truncated", "script", "region_code"):
+        rows.append((f"{name} accuracy", lambda r, n=name: "n/a" if r.accuracy(n) is None else f"{r.accuracy(n):.3f}"))
+    rows.append(("ms per page", lambda r: f"{1000 * r.seconds / max(1, len(r.pages)):.1f}"))
+    for label, cell in rows:
+        table.add_row(label, *(cell(r) for r in reports))
+    console.print(table)
+    if show_pages:
+        for score in reports[0].pages:
+            wrong = [k for k, ok in score.fields.items() if not ok]
+            if wrong or score.extra_lines or score.f1 < 0.95:
+                extra = [line[:40] for line in score.extra_lines[:2]]
+                console.print(f"{score.name}: F1 {score.f1:.3f} wrong {wrong} extra {extra}")
+
+
 # -- import / export -----------------------------------------------------------------------------------------
 
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--source", "source_name", default="warc-import", show_default=True, help="Source to file pages under."
-)
+@click.option("--source", "source_name", default="warc-import", show_default=True, help="Source to file pages under.")
 @click.option("--kind", type=click.Choice(["gov", "template"]), default="gov", show_default=True)
 @sources_option
 @db_option
@@ -317,9 +421,7 @@ class _null:
 
 @main.command()
 @click.option("--what", type=click.Choice(["documents"]), default="documents", show_default=True)
-@click.option(
-    "--format", "output_format", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
-)
+@click.option("--format", "output_format", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file instead of standard output.")
 @click.option("--source", "source_name", help="Only this source.")
 @db_option

@@ -80,9 +80,7 @@ def crawl_sources(
     return get_runs(db, [order[s.name] for s in sources])
 
 
-def _spawn(
-    job: CrawlJob, db_url: str, sources_path: Path, proxy: str | None, timeout: float
-) -> subprocess.Popen:
+def _spawn(job: CrawlJob, db_url: str, sources_path: Path, proxy: str | None, timeout: float) -> subprocess.Popen:
     env = dict(os.environ)
     env.update(
         SCRAPY_SETTINGS_MODULE="crawler.settings",
@@ -98,9 +96,7 @@ def _spawn(
     command = [sys.executable, "-m", "scrapy", "crawl", "source", "-a", f"source={job.source.name}"]
     log_file = job.log_path.open("wb")
     try:
-        return subprocess.Popen(
-            command, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
+        return subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     finally:
         log_file.close()
 

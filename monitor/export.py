@@ -29,9 +29,25 @@ DOCUMENT_FIELDS = (
     "title",
     "page_title",
     "published_at",
+    "speaker",
+    "speaker_post",
+    "organization",
+    "region_code",
+    "region",
+    "occasion",
+    "speech_date",
+    "speech_date_precision",
+    "doc_type",
+    "topic",
+    "relevance",
+    "script",
+    "masked",
+    "truncated",
+    "truncation_marker",
     "text_chars",
     "text",
 )
+ANALYSIS_EXPORT = DOCUMENT_FIELDS[DOCUMENT_FIELDS.index("speaker") : DOCUMENT_FIELDS.index("text_chars")]
 
 
 def document_record(document: Document) -> dict:
@@ -53,6 +69,7 @@ def document_record(document: Document) -> dict:
         "title": document.title,
         "page_title": document.page_title,
         "published_at": document.published_at,
+        **{name: getattr(document, name) for name in ANALYSIS_EXPORT},
         "text_chars": len(document.text or ""),
         "text": document.text,
     }

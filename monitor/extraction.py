@@ -76,9 +76,7 @@ def extract_page(html: str, url: str, selectors: dict[str, str] | None = None) -
     )
     published = _select_text(tree, selectors.get("date")) or meta.get("PubDate") or _date_in_page(tree)
     text = _body_text(tree, html, url, selectors.get("body"))
-    return ExtractedPage(
-        title=title or None, page_title=page_title, published_at=published or None, text=text
-    )
+    return ExtractedPage(title=title or None, page_title=page_title, published_at=published or None, text=text)
 
 
 def node_text(node: etree._Element) -> str:

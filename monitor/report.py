@@ -62,9 +62,7 @@ def runs_table(runs: Sequence[CrawlRun], title: str = "Crawl summary") -> Table:
     table.add_column("status", no_wrap=True)
     for name in ("pages", "stored", "new", "updated", "unchanged", "skipped", "blocked", "errors", "s"):
         table.add_column(name, justify="right", no_wrap=True)
-    totals = dict.fromkeys(
-        ("pages", "stored", "new", "updated", "unchanged", "skipped", "blocked", "errors"), 0
-    )
+    totals = dict.fromkeys(("pages", "stored", "new", "updated", "unchanged", "skipped", "blocked", "errors"), 0)
     for run in runs:
         record = run_record(run)
         values = {
@@ -102,6 +100,4 @@ def print_runs(runs: Sequence[CrawlRun], output_format: str, console: Console | 
         if run.status != "finished" and run.error_text:
             console.print(f"[red]{run.source}[/]: {run.error_text.splitlines()[0]}")
         elif run.blocked:
-            console.print(
-                f"[yellow]{run.source}[/]: {run.blocked} page(s) behind an anti-bot wall (need a browser)"
-            )
+            console.print(f"[yellow]{run.source}[/]: {run.blocked} page(s) behind an anti-bot wall (need a browser)")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import zlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -11,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from storage.chrome import apply_chrome_counts
 from storage.database import Database
 from storage.models import Document
 
@@ -37,6 +41,9 @@ class DocumentRecord:
     published_at: str | None = None
     run_id: int | None = None
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    host: str | None = None
+    analysis: dict = field(default_factory=dict)  # speech metadata columns (monitor.extract)
+    chrome_keys: list[int] = field(default_factory=list)  # keys of the page's short lines (chrome statistics)
 
 
 @dataclass
@@ -50,6 +57,19 @@ class WriteResult:
         self.updated += other.updated
         self.unchanged += other.unchanged
         return self
+
+
+WHITESPACE = re.compile(r"\s+")
+
+
+def content_hash_of(text: str, body: bytes) -> str:
+    """SHA-256 of the whitespace-normalised text (of the raw body when no text was found).
+
+    Hashing the text, not the HTML, keeps a page whose ads or counters change on every fetch from being
+    stored again and again.
+    """
+    normalised = WHITESPACE.sub(" ", text).strip()
+    return hashlib.sha256(normalised.encode("utf-8") if normalised else body).hexdigest()
 
 
 def compress_html(raw: bytes) -> bytes:
@@ -72,21 +92,25 @@ def store_documents(db: Database, records: Iterable[DocumentRecord]) -> WriteRes
     if not latest:
         return result
     with db.write() as session:
-        known = dict(
-            session.execute(
-                select(Document.url, Document.content_hash).where(Document.url.in_(list(latest)))
+        known = {
+            url: (content_hash, old_keys)
+            for url, content_hash, old_keys in session.execute(
+                select(Document.url, Document.content_hash, Document.chrome_keys).where(Document.url.in_(list(latest)))
             ).all()
-        )
+        }
         inserts = []
+        chrome: dict[str, tuple[int, Counter]] = {}
         for url, record in latest.items():
             if url not in known:
                 inserts.append(_row(record))
                 result.new += 1
-            elif known[url] != record.content_hash:
+                _count_chrome(chrome, record, [], new_page=True)
+            elif known[url][0] != record.content_hash:
                 values = _row(record)
                 values.pop("first_seen_at")
                 session.execute(update(Document).where(Document.url == url).values(**values))
                 result.updated += 1
+                _count_chrome(chrome, record, known[url][1] or [], new_page=False)
             else:
                 session.execute(
                     update(Document)
@@ -104,7 +128,18 @@ def store_documents(db: Database, records: Iterable[DocumentRecord]) -> WriteRes
             statement = insert(Document).values(inserts)
             statement = statement.on_conflict_do_nothing(index_elements=["url"])
             session.execute(statement)
+        for host, (pages, keys) in chrome.items():
+            apply_chrome_counts(session, db.dialect, host, pages, keys)
     return result
+
+
+def _count_chrome(chrome: dict, record: DocumentRecord, old_keys: list[int], new_page: bool) -> None:
+    if not record.host or (not record.chrome_keys and not old_keys):
+        return
+    pages, keys = chrome.setdefault(record.host, (0, Counter()))
+    keys.update(record.chrome_keys)
+    keys.subtract(old_keys)
+    chrome[record.host] = (pages + (1 if new_page else 0), keys)
 
 
 def _row(record: DocumentRecord) -> dict:
@@ -128,6 +163,8 @@ def _row(record: DocumentRecord) -> dict:
         "page_title": record.page_title,
         "published_at": record.published_at,
         "text": record.text,
+        "chrome_keys": list(record.chrome_keys) or None,
+        **record.analysis,
     }
 
 

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -84,7 +86,10 @@ class Document(Base):
     """A fetched article page, upserted by canonical URL; raw HTML kept compressed for provenance."""
 
     __tablename__ = "documents"
-    __table_args__ = (Index("ix_documents_source_fetched", "source", "fetched_at"),)
+    __table_args__ = (
+        Index("ix_documents_source_fetched", "source", "fetched_at"),
+        Index("ix_documents_doc_type_topic", "doc_type", "topic"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
@@ -106,3 +111,41 @@ class Document(Base):
     page_title: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[str | None] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text, default="")
+    # speech metadata (monitor.extract); see README "Export" for each field
+    speaker: Mapped[str | None] = mapped_column(Text)
+    speaker_post: Mapped[str | None] = mapped_column(Text)
+    organization: Mapped[str | None] = mapped_column(Text)
+    region_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    region: Mapped[str | None] = mapped_column(Text)
+    occasion: Mapped[str | None] = mapped_column(Text)
+    speech_date: Mapped[str | None] = mapped_column(String(10))
+    speech_date_precision: Mapped[str | None] = mapped_column(String(8))
+    doc_type: Mapped[str | None] = mapped_column(String(20))
+    topic: Mapped[str | None] = mapped_column(String(20))
+    relevance: Mapped[float | None] = mapped_column(Float)
+    script: Mapped[str | None] = mapped_column(String(12))
+    masked: Mapped[bool | None] = mapped_column(Boolean)
+    truncated: Mapped[bool | None] = mapped_column(Boolean)
+    truncation_marker: Mapped[str | None] = mapped_column(Text)
+    match_text: Mapped[str | None] = mapped_column(Text)
+    chrome_keys: Mapped[list | None] = mapped_column(JSON)
+    extractor_version: Mapped[int | None] = mapped_column(Integer)
+
+
+class ChromeHost(Base):
+    """How many pages of a host have been counted for chrome statistics."""
+
+    __tablename__ = "chrome_hosts"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    pages: Mapped[int] = mapped_column(Integer)
+
+
+class ChromeLine(Base):
+    """On how many pages of a host a short line (by key) was seen."""
+
+    __tablename__ = "chrome_lines"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    line_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    pages: Mapped[int] = mapped_column(Integer)

@@ -48,9 +48,7 @@ def finish_run(
     if error_text is not None:
         values["error_text"] = error_text[:4000]
     with db.write() as session:
-        session.execute(
-            update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.status == "running").values(**values)
-        )
+        session.execute(update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.status == "running").values(**values))
 
 
 def get_runs(db: Database, run_ids: Sequence[int]) -> list[CrawlRun]:

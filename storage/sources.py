@@ -50,6 +50,4 @@ def ensure_source(db: Database, name: str, kind: str) -> None:
     now = datetime.now(UTC)
     with db.write() as session:
         if session.scalar(select(SourceRow.id).where(SourceRow.name == name)) is None:
-            session.add(
-                SourceRow(name=name, kind=kind, enabled=False, config={}, created_at=now, updated_at=now)
-            )
+            session.add(SourceRow(name=name, kind=kind, enabled=False, config={}, created_at=now, updated_at=now))

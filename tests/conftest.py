@@ -39,9 +39,7 @@ def _pg_admin_engine():
             conn.execute(text("select 1"))
     except Exception as exc:  # noqa: BLE001 - any connection failure means "no server here"
         engine.dispose()
-        pytest.skip(
-            f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}); set SPEECHWATCH_TEST_PG"
-        )
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({type(exc).__name__}); set SPEECHWATCH_TEST_PG")
     return engine
 
 
@@ -55,10 +53,7 @@ def postgres_url() -> Iterator[str]:
     name = f"speechwatch_test_{uuid.uuid4().hex[:10]}"
     with engine.connect() as conn:
         conn.execute(
-            text(
-                f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
-                "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-            )
+            text(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
         )
     url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
@@ -89,9 +84,7 @@ def database(db_url: str):
 os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
 
 
-async def crawl_in_process(
-    source: str, db_url: str, proxy: str, sources: Path = SAMPLE_SOURCES, **overrides
-) -> dict:
+async def crawl_in_process(source: str, db_url: str, proxy: str, sources: Path = SAMPLE_SOURCES, **overrides) -> dict:
     """Run the real Scrapy engine in this process (asyncio reactor via pytest-twisted); return its stats."""
     import asyncio
 

@@ -61,9 +61,7 @@ class SourceSpider(Spider):
     def parse_api(self, response: Response) -> Iterator[Request]:
         """A Hanweb ``dataproxy.jsp`` page: article links in CDATA, page count in ``<totalpage>``."""
         self.crawler.stats.inc_value("speechwatch/list_pages")
-        text = (
-            response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
-        )
+        text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
         yield from self._follow_links(response, hrefs_in_markup(response.url, text))
         if response.meta.get("speechwatch_page") == 1:
             api = self.source.list_api
@@ -118,9 +116,7 @@ class SourceSpider(Spider):
             return
         if not isinstance(response, TextResponse):
             stats.inc_value("speechwatch/skipped_non_html")
-            self.logger.warning(
-                "skipped non-HTML article (%s): %s", response.headers.get("Content-Type"), response.url
-            )
+            self.logger.warning("skipped non-HTML article (%s): %s", response.headers.get("Content-Type"), response.url)
             return
         stats.inc_value("speechwatch/articles_fetched")
         listed_url = (response.meta.get("redirect_urls") or [response.url])[0]

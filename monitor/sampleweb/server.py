@@ -90,9 +90,7 @@ class SampleWeb:
     def fetched(self, host: str | None = None, status: int | None = None) -> list[RequestRecord]:
         with self._lock:
             return [
-                r
-                for r in self.requests
-                if (host is None or r.host == host) and (status is None or r.status == status)
+                r for r in self.requests if (host is None or r.host == host) and (status is None or r.status == status)
             ]
 
     def answer(self, method: str, host: str, path: str, headers: dict[str, str]) -> tuple[Page | None, int]:
@@ -133,9 +131,7 @@ class SampleWeb:
                 self._serve(send_body=True)
 
             def do_CONNECT(self) -> None:  # noqa: N802
-                self._reply(
-                    502, b"sampleweb: CONNECT (https) is not served; use http:// URLs\n", "text/plain"
-                )
+                self._reply(502, b"sampleweb: CONNECT (https) is not served; use http:// URLs\n", "text/plain")
 
             def _serve(self, send_body: bool) -> None:
                 if self.path.startswith(("http://", "https://")):

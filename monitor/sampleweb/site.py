@@ -196,9 +196,7 @@ def header_html(speech: Speech, options: dict, with_title: bool) -> str:
     lines = ([speech.title] if with_title else []) + speech.header_lines
     for old, new in options.get("mask", {}).items():
         lines = [line.replace(old, new) for line in lines]
-    return "\n".join(
-        f'<p style="text-align:center;">{html.escape(_transform(line, options))}</p>' for line in lines
-    )
+    return "\n".join(f'<p style="text-align:center;">{html.escape(_transform(line, options))}</p>' for line in lines)
 
 
 def expected(speeches: list[Speech], kind: str, page_title: str, info: dict, options: dict) -> dict:
@@ -219,7 +217,37 @@ def expected(speeches: list[Speech], kind: str, page_title: str, info: dict, opt
         "traditional": bool(options.get("traditional")),
         "masked": bool(options.get("mask")),
         "hard_breaks": bool(options.get("hard_breaks")),
+        **_masked_speaker(first, options),
+        "published_at": str(options["published"])[:10] if options.get("published") else first.publish_date,
     }
+
+
+def expected_body(speeches: list[Speech], blocks: list[list[str]], options: dict) -> str:
+    """The body a reader sees: no header of the first speech, no markers, no spam, one paragraph per line."""
+    spam = set(options.get("spam", []))
+    lines: list[str] = []
+    for index, (speech, block) in enumerate(zip(speeches, blocks, strict=True)):
+        if index > 0:
+            header = [speech.title, *speech.header_lines]
+            for old, new in options.get("mask", {}).items():
+                header = [line.replace(old, new) for line in header]
+            lines.extend(_transform(line, options) for line in header)
+        for paragraph in block:
+            if paragraph.startswith("\x00marker\x00") or paragraph in spam:
+                continue
+            lines.append(_transform(paragraph, options))
+    return "\n".join(lines)
+
+
+def _masked_speaker(speech: Speech, options: dict) -> dict:
+    """A masked byline shows no real name: the expected speaker is unknown, the post as masked."""
+    masks = options.get("mask", {})
+    if speech.speaker not in masks:
+        return {}
+    post = speech.speaker_post
+    for old, new in masks.items():
+        post = post.replace(old, new)
+    return {"speaker": None, "speaker_post": _transform(post, options), "region_code": None}
 
 
 def _as_datetime(value: str) -> datetime:
@@ -279,18 +307,14 @@ def build_trs(site: Site, speeches: dict[str, Speech]) -> None:
             for e in chunk
         )
         name = "index.html" if number == 0 else f"index_{number}.html"
-        body = list_template.substitute(
-            items=items, page_count=len(chunks), current=number, **_site_vars(spec)
-        )
+        body = list_template.substitute(items=items, page_count=len(chunks), current=number, **_site_vars(spec))
         site.add(column + name, Page(body=_encode(site, body), content_type=_content_type(site)))
     article_template = site.template("article.html")
     for index, entry in enumerate(spec["article"]):
         chosen = [speeches[entry["speech"]]]
         blocks, info = render_text(chosen, entry)
         speech = chosen[0]
-        body_html = (
-            header_html(speech, entry, with_title=False) + "\n" + paragraphs_html(blocks[0], entry, "trs")
-        )
+        body_html = header_html(speech, entry, with_title=False) + "\n" + paragraphs_html(blocks[0], entry, "trs")
         neighbour = spec["article"][(index + 1) % len(spec["article"])]
         text = article_template.substitute(
             title=html.escape(speech.title),
@@ -303,6 +327,7 @@ def build_trs(site: Site, speeches: dict[str, Speech]) -> None:
             **_site_vars(spec),
         )
         truth = expected(chosen, speech.doc_type, speech.title, info, entry)
+        truth["text"] = expected_body(chosen, blocks, entry)
         site.add(entry["path"], _article_page(site, text, entry, truth))
 
 
@@ -370,6 +395,7 @@ def build_hanweb(site: Site, speeches: dict[str, Speech]) -> None:
             **_site_vars(spec),
         )
         truth = expected(chosen, speech.doc_type, speech.title, info, entry)
+        truth["text"] = expected_body(chosen, blocks, entry)
         site.add(entry["path"], _article_page(site, text, entry, truth))
         hops = entry.get("redirect_from", [])
         for i, old in enumerate(hops):
@@ -400,12 +426,8 @@ def build_template(site: Site, speeches: dict[str, Speech]) -> None:
         links = [f'<a href="{spec["list_path"].format(page=n)}">{n}</a>' for n in range(1, len(chunks) + 1)]
         if number < len(chunks):
             links.append(f'<a href="{spec["list_path"].format(page=number + 1)}">下一页</a>')
-        extra = "".join(
-            f'\n<li><a href="{p}">{html.escape(t)}</a></li>' for p, t in spec.get("dead_links", [])
-        )
-        body = list_template.substitute(
-            items=items, pagination=" ".join(links), recommended=extra, **_site_vars(spec)
-        )
+        extra = "".join(f'\n<li><a href="{p}">{html.escape(t)}</a></li>' for p, t in spec.get("dead_links", []))
+        body = list_template.substitute(items=items, pagination=" ".join(links), recommended=extra, **_site_vars(spec))
         site.add(
             spec["list_path"].format(page=number),
             Page(body=_encode(site, body), content_type=_content_type(site)),
@@ -425,9 +447,7 @@ def build_template(site: Site, speeches: dict[str, Speech]) -> None:
             f'<li><a href="{e["path"]}">{html.escape(_transform(_entry_title(e, speeches), e))}</a></li>'
             for e in (related_pool[(index + k) % len(related_pool)] for k in (1, 2, 3))
         )
-        related += "".join(
-            f'\n<li><a href="{p}">{html.escape(t)}</a></li>' for p, t in spec.get("dead_links", [])
-        )
+        related += "".join(f'\n<li><a href="{p}">{html.escape(t)}</a></li>' for p, t in spec.get("dead_links", []))
         text = article_template.substitute(
             page_title=html.escape(page_title),
             pubdate=str(entry["published"]),
@@ -439,6 +459,7 @@ def build_template(site: Site, speeches: dict[str, Speech]) -> None:
         )
         kind = "repost" if len(chosen) == 1 else "multi"
         truth = expected(chosen, kind, page_title, info, entry)
+        truth["text"] = expected_body(chosen, blocks, entry)
         site.add(entry["path"], _article_page(site, text, entry, truth))
 
 

@@ -20,11 +20,7 @@ STORABLE = {"speech", "speech_report", "notice", "repost", "multi"}
 
 def expected_urls(host: str | None = None) -> set[str]:
     rows = ground_truth(default_sites())
-    return {
-        r["url"]
-        for r in rows
-        if r["kind"] in STORABLE and (host is None or urlsplit(r["url"]).hostname == host)
-    }
+    return {r["url"] for r in rows if r["kind"] in STORABLE and (host is None or urlsplit(r["url"]).hostname == host)}
 
 
 def trap_urls(kind: str) -> set[str]:

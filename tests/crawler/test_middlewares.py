@@ -30,9 +30,7 @@ def make_crawler(settings: dict | None = None):
     return get_crawler(SourceSpider, settings or {})
 
 
-def html(
-    url: str = ARTICLE, *, status: int = 200, body: bytes = b"<html><body>ok</body></html>", headers=None
-):
+def html(url: str = ARTICLE, *, status: int = 200, body: bytes = b"<html><body>ok</body></html>", headers=None):
     return HtmlResponse(url, status=status, body=body, headers=headers or {}, request=Request(url))
 
 
@@ -275,9 +273,7 @@ def test_status_finished_when_pages_were_stored():
 
 
 def test_status_finished_when_a_wall_was_met_but_articles_were_stored():
-    counts = run_counts(
-        {"downloader/response_count": 5, "speechwatch/blocked": 1, "speechwatch/documents_new": 2}
-    )
+    counts = run_counts({"downloader/response_count": 5, "speechwatch/blocked": 1, "speechwatch/documents_new": 2})
     assert run_status("finished", counts) == "finished"
 
 

@@ -109,9 +109,7 @@ def test_javascript_mailto_and_fragment_links_are_dropped():
 
 
 def test_duplicates_are_removed_keeping_first_order():
-    markup = (
-        '<a href="/b.html">b</a><a href="/a.html">a</a><a href="/b.html">b again</a><a href="a.html">a</a>'
-    )
+    markup = '<a href="/b.html">b</a><a href="/a.html">a</a><a href="/b.html">b again</a><a href="a.html">a</a>'
     assert hrefs_in_markup("http://www.example.gov.cn/", markup) == [
         "http://www.example.gov.cn/b.html",
         "http://www.example.gov.cn/a.html",

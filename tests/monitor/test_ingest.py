@@ -61,16 +61,12 @@ def write_warc(path: Path, web: SampleWeb, urls: list[str], with_request: bool =
                 is_http_request=True,
             )
             writer.write_record(
-                writer.create_warc_record(
-                    urls[0], "request", payload=io.BytesIO(b""), http_headers=request_headers
-                )
+                writer.create_warc_record(urls[0], "request", payload=io.BytesIO(b""), http_headers=request_headers)
             )
         for url in urls:
             status, reason, headers, body = fetch(web, url)
             http_headers = StatusAndHeaders(f"{status} {reason}", headers, protocol="HTTP/1.1")
-            record = writer.create_warc_record(
-                url, "response", payload=io.BytesIO(body), http_headers=http_headers
-            )
+            record = writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http_headers)
             writer.write_record(record)
     return path
 

@@ -269,9 +269,7 @@ def test_stale_validators_get_the_full_page(sample_web):
     _, headers, full = proxy_get(sample_web, HUZHOU_ARTICLE)
     status, _, body = proxy_get(sample_web, HUZHOU_ARTICLE, {"If-None-Match": '"0000000000000000"'})
     assert (status, body) == (200, full)
-    earlier = format_datetime(
-        parsedate_to_datetime(headers["last-modified"]) - timedelta(days=1), usegmt=True
-    )
+    earlier = format_datetime(parsedate_to_datetime(headers["last-modified"]) - timedelta(days=1), usegmt=True)
     status, _, body = proxy_get(sample_web, HUZHOU_ARTICLE, {"If-Modified-Since": earlier})
     assert (status, body) == (200, full)
 

@@ -91,9 +91,7 @@ def test_a_failing_batch_leaves_nothing_half_written(database):
 
 
 def test_validators_by_source(database):
-    store_documents(
-        database, [record("http://a.gov.cn/1.html"), record("http://b.com/1.html", source="other")]
-    )
+    store_documents(database, [record("http://a.gov.cn/1.html"), record("http://b.com/1.html", source="other")])
     assert validators_for_source(database, "test-source") == {
         "http://a.gov.cn/1.html": ('"e1"', "Wed, 12 Aug 2020 02:30:00 GMT")
     }

@@ -1,0 +1,1 @@
+"""Extraction of clean text and speech metadata from stored pages: pure functions."""

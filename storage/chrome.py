@@ -1,0 +1,43 @@
+"""Chrome line statistics per host, kept as documents are stored (one write path: ``store_documents``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from storage.database import Database
+from storage.models import ChromeHost, ChromeLine
+
+
+def apply_chrome_counts(session: Session, dialect: str, host: str, pages: int, keys: Counter) -> None:
+    """Add ``pages`` to the host's page count and each key's delta to its line count, in the caller's unit."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    if pages:
+        statement = insert(ChromeHost).values(host=host, pages=pages)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["host"], set_={"pages": ChromeHost.pages + statement.excluded.pages}
+            )
+        )
+    rows = [{"host": host, "line_key": key, "pages": delta} for key, delta in keys.items() if delta]
+    for start in range(0, len(rows), 500):
+        statement = insert(ChromeLine).values(rows[start : start + 500])
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["host", "line_key"], set_={"pages": ChromeLine.pages + statement.excluded.pages}
+            )
+        )
+
+
+def load_chrome_counts(db: Database, host: str, min_pages: int = 2) -> tuple[int, dict[int, int]]:
+    """The host's page count and the lines seen on at least ``min_pages`` of its pages."""
+    with db.read() as session:
+        pages = session.scalar(select(ChromeHost.pages).where(ChromeHost.host == host)) or 0
+        rows = session.execute(
+            select(ChromeLine.line_key, ChromeLine.pages).where(ChromeLine.host == host, ChromeLine.pages >= min_pages)
+        ).all()
+    return pages, {key: count for key, count in rows}
