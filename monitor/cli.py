@@ -328,9 +328,17 @@ def eval_group() -> None:
 @friendly_errors
 def eval_extraction(gold_dir, output_format, show_pages) -> None:
     """Body F1, chrome left and field accuracy on the gold set, next to bare trafilatura."""
-    from monitor.evaluation import FIELDS, GOLD_DIR, evaluate, gold_set, speechwatch_system, trafilatura_system
+    from monitor.evaluation import (
+        FIELDS,
+        GOLD_DIR,
+        directory_gold,
+        evaluate,
+        gold_set,
+        speechwatch_system,
+        trafilatura_system,
+    )
 
-    pages = gold_set(gold_dir or GOLD_DIR)
+    pages = directory_gold(gold_dir) if gold_dir else gold_set(GOLD_DIR)
     reports = [evaluate(pages, speechwatch_system, "speechwatch"), evaluate(pages, trafilatura_system, "trafilatura")]
     if output_format == "json":
         click.echo(json.dumps([r.as_dict() for r in reports], ensure_ascii=False, indent=2))

@@ -18,6 +18,7 @@ from monitor.extract.decode import decode_html
 from monitor.extract.script import to_simplified
 
 GOLD_DIR = Path(__file__).parents[1] / "tests" / "gold" / "extraction"
+HOLDOUT_DIR = GOLD_DIR.with_name("extraction_holdout")  # written blind to the extractor; first scores in README
 FIELDS = ("title", "speaker", "speech_date", "doc_type", "topic")
 EXTRA_FIELDS = ("page_title", "speaker_post", "published_at", "truncated", "script", "region_code", "occasion")
 STORABLE_KINDS = {"speech", "speech_report", "notice", "repost", "multi"}
@@ -120,7 +121,12 @@ def directory_gold(directory: Path = GOLD_DIR) -> list[GoldPage]:
 
 
 def gold_set(directory: Path = GOLD_DIR) -> list[GoldPage]:
-    return sample_web_gold() + (directory_gold(directory) if directory.exists() else [])
+    """The sample web's pages, the gold directory and the held-out directory next to it."""
+    pages = sample_web_gold()
+    for folder in (directory, directory.with_name(directory.name + "_holdout")):
+        if folder.exists():
+            pages += directory_gold(folder)
+    return pages
 
 
 def text_scores(predicted: str, expected: str) -> tuple[float, float, float]:
@@ -175,7 +181,8 @@ def trafilatura_system(page: GoldPage) -> dict:
     import trafilatura
 
     html, _ = decode_html(page.body, page.content_type)
-    document = trafilatura.bare_extraction(html, url=page.url, with_metadata=True, as_dict=True) or {}
+    extracted = trafilatura.bare_extraction(html, url=page.url, with_metadata=True)
+    document = extracted.as_dict() if extracted is not None else {}
     return {
         "text": document.get("text") or "",
         "title": document.get("title"),

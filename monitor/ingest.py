@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.http.headers import Headers
@@ -16,6 +17,8 @@ from crawler.documents import extract_item, to_record
 from crawler.items import PageItem
 from crawler.middlewares import detect_antibot, repaired_encoding
 from crawler.sources import Source
+from monitor.profiles import SiteProfiles
+from monitor.reprocess import reprocess_documents
 from storage.database import Database
 from storage.documents import store_documents
 from storage.runs import finish_run, start_run
@@ -88,6 +91,7 @@ def ingest_warc(
     counts = IngestCounts()
     new = updated = unchanged = 0
     batch = []
+    profiles = SiteProfiles(db, selectors=source.selectors, kind=source.kind)
     try:
         for response in iter_warc_pages(path, counts):
             if source.articles and not any(p.search(response.url) for p in source.articles):
@@ -105,7 +109,8 @@ def ingest_warc(
                 last_modified=_header(response, b"Last-Modified"),
                 selectors=dict(source.selectors),
             )
-            batch.append(to_record(extract_item(item), run_id))
+            profile = profiles.get(urlsplit(response.url).hostname or "")
+            batch.append(to_record(extract_item(item, profile), run_id))
             counts.pages += 1
             if on_page:
                 on_page()
@@ -119,6 +124,8 @@ def ingest_warc(
                 batch = []
         result = store_documents(db, batch)
         new, updated, unchanged = new + result.new, updated + result.updated, unchanged + result.unchanged
+        if new:
+            reprocess_documents(db, run_id=run_id)  # now that the sites' chrome has been counted
     except Exception as exc:
         finish_run(db, run_id, status="failed", error_text=f"{type(exc).__name__}: {exc}")
         raise

@@ -35,7 +35,11 @@ BLOCK_TAGS = (
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+
+
 def parse(html: str) -> etree._Element | None:
+    html = XML_DECLARATION.sub("", html, count=1)  # lxml refuses str input that declares an encoding
     try:
         tree = lxml.html.fromstring(html)
     except (etree.ParserError, ValueError):

@@ -44,7 +44,7 @@ CHROME_PATTERNS = [
         r"(发布时间|发布日期|信息来源|浏览次数|浏览量|阅读次数)\s*[：:]",
         r"【?\s*字[体号]\s*[：:]?\s*[【\[]?\s*大\s*[】\]]?\s*[【\[]?\s*中\s*[】\]]?\s*[【\[]?\s*小",
         r"^[【\[]?(打印|打印本页|关闭|关闭窗口|返回顶部|收藏|分享到?|纠错)[】\]]?(\s*[【\[]?(打印|打印本页|关闭|关闭窗口|返回顶部|收藏|分享|纠错)[】\]]?)*$",
-        r"扫一扫|手机扫码|扫码(阅读|查看|打开)|在手机(上)?打开|用手机看",
+        r"^(扫一扫|手机扫码|扫码(阅读|查看|打开)|微信扫一扫)|在手机(上)?打开(当前页|本页)|用手机看",
         r"^(无障碍|长者模式|适老化|读屏|智能问答)",
         r"网站标识码|ICP备|ICP证|公网安备|版权所有|Copyright|©|主办单位|主办\s*[：:]|承办\s*[：:]|技术支持\s*[：:]",
         r"^(当前位置|您当前的位置|您现在的位置|所在位置|位置)\s*[：:]",
@@ -57,6 +57,13 @@ CHROME_PATTERNS = [
         r"^(文章导读|文章導讀|正文|全文)$",
         r"^关于本文$|^本文标题\s*[：:]|^链接地址\s*[：:]|^本文链接\s*[：:]",
         r"^(阅读|閱讀|浏览|瀏覽)\s*[：:]?\s*\d+\s*次",
+        r"^[-—–\s]*\d{1,4}[-—–\s]*$|^第\s*\d+\s*页(\s*共\s*\d+\s*页)?$",
+        r"^(往期推荐|往期回顾|往期精选|延伸阅读|相关推荐|猜你喜欢|精彩推荐|你可能还喜欢)",
+        r"^(编者按|編者按)\s*[：:]",
+        r"^.{0,40}(供图|摄影?|/摄|图片来源[：:].{0,20})$",
+        r"^[（(]?本文(转载|轉載|来源|來源|来自|來自|整理|系|为|內容|内容).{0,60}[）)]?$",
+        r"^[\u4e00-\u9fff]{1,10}〔\d{4}〕\d+号$",
+        r"^.{0,50}\s篇\s*\d+$|^篇\s*\d+$",
         r"^\d+\s*(人|次)?(阅读|浏览|閱讀|瀏覽)$",
     )
 ]
@@ -65,15 +72,20 @@ PROMO_KEYWORDS = re.compile(
     r"VIP|vip|范文网|範文網|范文库|客服|扫码|掃碼|转载请注明|轉載請注明|版权归|侵删|联系老师|登录|登陆|登錄"
 )
 PROMO_HANDLE = re.compile(
-    r"【[^】]{1,20}】|(?:微信|QQ|qq|电话|手机)\s*[：:号]?\s*[A-Za-z0-9_-]{5,}|www\.|https?://|\.com|\.net|\.cn\b"
+    r"(?:公众号|公眾號)\s*[：:]?\s*【[^】]{1,20}】|(?:微信|微信号|QQ|qq)\s*[：:号]?\s*[A-Za-z0-9_-]{5,}|"
+    r"www\.|https?://|\.com\b|\.net\b|\.cn\b"
 )
 PROMO_STRONG = re.compile(
+    r"小编|为大家整理|為大家整理|希望对大家有所帮助|希望對大家有所幫助|欢迎阅读与收藏|供大家参考|仅供参考|僅供參考|"
     r"加微信|關注公眾號|关注公众号|公文代写|材料代写|代写服务|代寫|请加QQ|請加QQ|开通会员|開通會員|"
     r"转载请注明出处|轉載請注明出處|更多精彩|更多公文|更多範文|更多范文|海量优质范文|海量優質範文"
 )
 PAYWALL_LINES = re.compile(r"^¥\s*\d|^\d+(\.\d+)?\s*元$|^请选择打赏|^尚未有人|^如果喜欢本篇")
-PINYIN_GLOSS = re.compile(
-    r"[（(]\s*[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňḿ]+(?:\s+[a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňḿ]+)*\s*[)）]"
+TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňḿ"
+# lowercase syllables with at least one tone mark: (yíng shāng), never (GDP) or (5G)
+PINYIN_GLOSS = re.compile(rf"[（(]\s*(?=[a-zü{TONED}\s]*[{TONED}])[a-zü{TONED}]+(?:\s+[a-zü{TONED}]+)*\s*[)）]")
+RELATED_HEADING = re.compile(
+    r"(相关文章|相关阅读|相关推荐|相关链接|往期推荐|往期回顾|延伸阅读|猜你喜欢|相關文章|相關閱讀|热门文章|最新文章)\s*[：:]?$"
 )
 TERMINAL = "。！？；：…”’」』）)!?;:"
 
@@ -173,7 +185,10 @@ def clean_lines(
     drop_exact = {d for d in (drop_exact or set()) if d}
     kept: list[str] = []
     for raw in lines:
-        line = strip_promo_prefix(strip_glosses(raw).strip()).strip()
+        glossless = strip_glosses(raw).strip()
+        line = strip_promo_prefix(glossless).strip()
+        if line != glossless:
+            result.removed.append((glossless[: len(glossless) - len(line)], "promotion"))
         if not line:
             continue
         if end_marker(line):
@@ -185,6 +200,9 @@ def clean_lines(
             result.cut = result.cut or "middle"
             result.removed.append((line, "truncation"))
             continue
+        if RELATED_HEADING.search(line) and len(line) <= 60 and len(kept) >= 3:
+            result.removed.append((line, "related list"))
+            break  # what follows a related-list heading at the end of the body is the list
         reason = _removal_reason(line, is_learned_chrome, drop_exact, options)
         if reason:
             result.removed.append((line, reason))
@@ -194,10 +212,21 @@ def clean_lines(
     return result
 
 
+SPEECH_FORMULA = re.compile(
+    r"^(同志们|同志們|各位|尊敬的|女士们|朋友们|大家好|谢谢|謝謝)|我讲|我講|我们|我們|大家|讲话|講話|"
+    r"^[一二三四五六七八九十]+[、．.]|^[（(][一二三四五六七八九十]+[)）]|^第[一二三四五六七八九十]+[，,、]"
+)
+
+
+def speech_formula(line: str) -> bool:
+    """Lines every speech of a site repeats (同志们：, 下面我讲三点意见, 谢谢大家！, headings): never chrome."""
+    return bool(SPEECH_FORMULA.search(line))
+
+
 def _removal_reason(line, is_learned_chrome, drop_exact, options) -> str | None:
     if line in drop_exact:
         return "repeated title"
-    if is_learned_chrome is not None and is_learned_chrome(line):
+    if is_learned_chrome is not None and is_learned_chrome(line) and not speech_formula(line):
         return "learned chrome"
     if is_page_chrome(line):
         return "page chrome"

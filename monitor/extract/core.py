@@ -139,11 +139,13 @@ def bare_extract(
     if result.doc_type in ("speech_report", "transcript") and not result.speaker:
         result.speaker, result.speaker_post = m.report_speaker("\n".join(paragraphs))
     if not result.speaker and not result.speaker_post:
-        name, post = m.title_speaker(result.page_title)
+        name, post = m.title_speaker(m.clean_title(result.page_title))
         result.speaker, result.speaker_post = name, post
     if result.speaker and has_masked_names(result.speaker + "市") or result.speaker in ("某某", "某某某"):
         result.speaker = None  # a masked name is not a name
     result.speech_date, result.speech_date_precision = header.speech_date, header.speech_date_precision
+    if result.speech_date is None and result.doc_type == "transcript":
+        result.speech_date, result.speech_date_precision = m.event_date(page_text)
     if result.speech_date is None and result.doc_type in ("speech_report", "transcript"):
         result.speech_date, result.speech_date_precision = m.report_date(paragraphs, result.published_at)
         if result.speech_date is None and result.published_at:  # reports and transcripts appear the same day

@@ -62,7 +62,7 @@ BYLINE = re.compile(
     rf"^(?P<post>[\u4e00-\u9fff、，,·（）()“”\-\s{MASKABLE}]{{0,40}}?(?:{POSTS}))\s*[　\s]\s*"
     rf"(?P<name>[\u4e00-\u9fff{MASKABLE}]{{2,4}})$"
 )
-BYLINE_TIGHT = re.compile(rf"^(?P<post>[\u4e00-\u9fff、，,]{{2,40}}?(?:{POSTS}))(?P<name>[\u4e00-\u9fff]{{2,3}})$")
+BYLINE_TIGHT = re.compile(rf"^(?P<post>[\u4e00-\u9fff、，,]{{0,40}}?(?:{POSTS}))(?P<name>[\u4e00-\u9fff]{{2,3}})$")
 TRAILING_DATE = re.compile(
     r"^(?P<head>.*?)\s*(?P<date>[(（]\s*(?:\d{4}|[〇○零一二三四五六七八九]{4})\s*年[^)）]*[)）])$"
 )
@@ -76,8 +76,13 @@ TITLE_SPEAKER = re.compile(
 )
 DATE_PREFIX = re.compile(r"^\s*\d{6,8}\s*[:：\-_ ]\s*")
 PUBLISHED = re.compile(
-    r"(?:发布时间|发布日期|发表时间|日期|时间|更新时间)\s*[：:]\s*(?P<d>\d{4}[-/年.]\d{1,2}[-/月.]\d{1,2})"
+    r"(?:发布时间|发布日期|发表时间|日期|时间|更新时间|上传于|上传时间|上传日期)\s*[：:]?\s*"
+    r"(?P<d>\d{4}[-/年.]\d{1,2}[-/月.]\d{1,2})"
 )
+EVENT_TIME = re.compile(
+    r"(?:访谈时间|发布会时间|采访时间|会议时间|活动时间)\s*[：:]\s*(?P<d>\d{4}[-/年.]\d{1,2}[-/月.]\d{1,2})"
+)
+NEWS_DATELINE = re.compile(r"\d{1,2}月\d{1,2}日电")
 ISO_DATE = re.compile(r"(?P<y>\d{4})[-/年.](?P<m>\d{1,2})[-/月.](?P<d>\d{1,2})")
 MONTH_DAY = re.compile(r"(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
 SIGNED_DATE = re.compile(r"^(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日$")
@@ -86,7 +91,7 @@ THIRD_PERSON = re.compile(
     r"出席并讲话|出席会议并讲话|发表讲话|作重要讲话|作讲话|讲话中指出|讲话中强调|他强调|他指出|他表示|她强调|她指出|"
     r"会议强调|会议指出|会议要求|会议认为|会上，|会议由.{1,20}主持"
 )
-TRANSCRIPT = re.compile(r"^(主持人|记者|问|答|[\u4e00-\u9fff]{2,12}记者)\s*[：:]")
+TRANSCRIPT = re.compile(r"^[\[【]?(主持人|记者|问|答|网友|嘉宾|[\u4e00-\u9fff]{2,12}记者)\s*(?:[\]】]|[：:])")
 NOTICE_TITLE = re.compile(r"(通知|通告|公告|公示|批复|函|决定|办法|方案|意见)$")
 TRANSCRIPT_TITLE = re.compile(r"新闻发布会|发布会|答记者问|访谈|专访|采访实录|在线访谈|对话")
 
@@ -144,6 +149,10 @@ def parse_header(lines: list[str], scan: int = 10) -> Header:
             header.speech_date, header.speech_date_precision = parse_date_line(trailing_date.group("date"))
             line = trailing_date.group("head")
             if not line:
+                used.append(index)
+                continue
+            if header.speaker is None and re.fullmatch(r"[\u4e00-\u9fff]{2,4}", line):
+                header.speaker = _restore(lines[index], line)  # 王建国（2019年4月12日）
                 used.append(index)
                 continue
         subtitle = SUBTITLE.match(line)
@@ -205,7 +214,7 @@ def clean_title(title: str | None) -> str | None:
     return title.strip(" -_|") or None
 
 
-TITLE_SEPARATORS = re.compile(r"\s*(?:--|——|—|_|\||｜|-|－)\s*")
+TITLE_SEPARATORS = re.compile(r"\s*(?:--|——|—|_|\||｜|(?<!\d)-(?!\d)|－)\s*")
 
 
 def strip_site_suffix(title: str) -> str:
@@ -264,19 +273,29 @@ def find_occasion(title: str | None, paragraphs: list[str]) -> str | None:
     return None
 
 
-TRANSCRIPT_SPEAKER = re.compile(r"^(?P<name>[\u4e00-\u9fff]{2,3})[：:]")
+TRANSCRIPT_SPEAKER = re.compile(r"^[\[【]?(?P<name>[\u4e00-\u9fff]{2,3})(?:[\]】]|[：:])")
 
 
 def transcript_speaker(paragraphs: list[str]) -> tuple[str | None, str | None]:
     """The first official who answers (``谭振宇：…``) and the post the host introduced them with."""
     for paragraph in paragraphs[:12]:
         match = TRANSCRIPT_SPEAKER.match(paragraph)
-        if match and match.group("name") not in ("主持人", "记者", "提问", "回答"):
+        if match and match.group("name") not in ("主持人", "记者", "提问", "回答", "网友", "嘉宾", "问", "答"):
             name = match.group("name")
             text = "".join(paragraphs[:6])
             post = re.search(rf"(?P<post>[\u4e00-\u9fff、]{{0,16}}?(?:{POSTS})){name}", text)
-            return name, (post.group("post") if post else None)
+            return name, (trim_post(re.sub(r"^.*[，。；]", "", post.group("post"))) if post else None)
     return None, None
+
+
+POST_NOISE = re.compile(r"^.*(今天|今日|昨天|上午|下午|晚上|邀请到|请到|我们|出席|主持|会上|了|由|和|与|及)")
+
+
+def trim_post(post: str | None) -> str | None:
+    """Cut words before the post that a loose match picked up (``今天上午市委书记`` → ``市委书记``)."""
+    if not post:
+        return None
+    return POST_NOISE.sub("", post) or None
 
 
 def report_speaker(text: str) -> tuple[str | None, str | None]:
@@ -285,7 +304,7 @@ def report_speaker(text: str) -> tuple[str | None, str | None]:
     if not match:
         return None, None
     post = re.sub(r"^.*[，。；、]", "", match.group("post"))
-    return match.group("name"), post or None
+    return match.group("name"), trim_post(post)
 
 
 def title_speaker(title: str | None) -> tuple[str | None, str | None]:
@@ -303,10 +322,20 @@ def report_date(paragraphs: list[str], published: str | None) -> tuple[str | Non
     if not published:
         return None, None
     for paragraph in paragraphs[:3]:
-        match = MONTH_DAY.search(paragraph)
+        match = MONTH_DAY.search(NEWS_DATELINE.sub("", paragraph))
         if match:
-            return f"{published[:4]}-{int(match.group('m')):02d}-{int(match.group('d')):02d}", "day"
+            year = int(published[:4])
+            date = f"{year}-{int(match.group('m')):02d}-{int(match.group('d')):02d}"
+            if date > published[:10]:  # 12月30日 reported on 2022-01-03 happened the year before
+                date = f"{year - 1}{date[4:]}"
+            return date, "day"
     return None, None
+
+
+def event_date(page_text: str) -> tuple[str | None, str | None]:
+    """An interview's or press conference's own date row (``访谈时间：2023-08-17``)."""
+    match = EVENT_TIME.search(page_text)
+    return (normalise_date(match.group("d")), "day") if match else (None, None)
 
 
 def signed_date(paragraphs: list[str]) -> tuple[str | None, str | None]:

@@ -9,9 +9,10 @@ import pytest_twisted
 from sqlalchemy import func, select
 
 from crawler.sources import load_sources
+from monitor.extract.script import to_simplified
 from monitor.sampleweb.site import default_sites, ground_truth
 from storage.database import Database
-from storage.models import CrawlRun, Document
+from storage.models import ChromeHost, CrawlRun, Document
 from tests.conftest import SAMPLE_SOURCES, crawl_in_process
 
 SOURCES = load_sources(SAMPLE_SOURCES)
@@ -42,6 +43,17 @@ async def test_every_article_of_every_site_is_found_through_its_pagination(sampl
     stats = await crawl_all(db_url, sample_web.proxy_url)
 
     assert stored_urls(db_url) == expected_urls()
+    truth = {r["url"]: r for r in ground_truth(default_sites())}
+    with Database(db_url) as db, db.read() as session:
+        documents = session.scalars(select(Document)).all()
+    for document in documents:  # the extractor ran in the pipeline and its fields were stored
+        expected = truth[document.url]
+        assert (document.doc_type, document.topic) == (
+            expected["doc_type"],
+            "bizenv" if expected["topic"] == "bizenv" else "other",
+        )
+        assert to_simplified(document.title) == expected["title"] and document.speech_date == expected["speech_date"]
+        assert "".join(document.text.split()) == "".join(expected["text"].split()), document.url
     assert stats["pingshan-ldjh"]["speechwatch/list_pages"] == 3  # index, index_1, index_2 via createPageHTML
     assert stats["huzhou-ldjh"]["speechwatch/list_pages"] == 3  # column page + jpage XML pages 1 and 2
     hosts = {r.host for r in sample_web.fetched()}
@@ -73,7 +85,7 @@ async def test_traps_robots_antibot_charset_redirect_retry(sample_web, sqlite_ur
         wrong_header = session.scalar(select(Document).where(Document.url.like("%t20220704_9932145%")))
         assert wrong_header.encoding == "gb18030" and "招商引资" in wrong_header.text
         gbk_only = session.scalar(select(Document).where(Document.url.like("%t20240402_11402236%")))
-        assert "陈文喆" in gbk_only.text  # 喆 is GBK, not GB2312: decoded as GB18030
+        assert gbk_only.speaker == "陈文喆"  # 喆 is GBK, not GB2312: decoded as GB18030
         redirected = session.scalar(select(Document).where(Document.url.like("%3826614%")))
         assert redirected.url.endswith("art_1229213526_3826614.html")  # stored under the final URL
         runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
@@ -116,3 +128,12 @@ async def test_crawl_into_postgresql(sample_web, postgres_url):
         runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
     assert [r.documents_new for r in runs] == [len(expected_urls("www.huzhou.gov.cn")), 0]
     assert runs[1].documents_unchanged == len(expected_urls("www.huzhou.gov.cn"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_chrome_is_learned_per_host_and_counted_once(sample_web, sqlite_url):
+    await crawl_in_process("gwfanwen", sqlite_url, sample_web.proxy_url)
+    await crawl_in_process("gwfanwen", sqlite_url, sample_web.proxy_url)  # unchanged pages count nothing again
+    with Database(sqlite_url) as db, db.read() as session:
+        pages = session.scalar(select(ChromeHost.pages).where(ChromeHost.host == "www.gwfanwen.com"))
+    assert pages == len(expected_urls("www.gwfanwen.com"))

@@ -421,11 +421,8 @@ def test_every_referenced_speech_exists():
     assert set(speeches) <= referenced  # and every speech file is used by some page
     for row in truth_rows(STORABLE):
         first = speeches[row["speeches"][0]]
-        assert (row["title"], row["speaker"], row["speech_date"]) == (
-            first.title,
-            first.speaker,
-            first.speech_date,
-        )
+        speaker = None if row["masked"] and first.speaker not in row["text"] else first.speaker  # masked byline
+        assert (row["title"], row["speaker"], row["speech_date"]) == (first.title, speaker, first.speech_date)
 
 
 def test_at_least_15_distinct_speeches_from_2019_to_2025():
