@@ -1,0 +1,1 @@
+"""Repost clusters: fingerprints, matching and incremental clustering of documents into speeches."""
