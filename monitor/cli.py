@@ -137,6 +137,7 @@ def _crawl_and_report(
     sources: list[Source], sources_path: Path, db_url, proxy, jobs: int, timeout: int, output_format: str
 ) -> None:
     from monitor.crawling import crawl_sources
+    from monitor.dedup.cluster import cluster_documents
     from monitor.report import print_runs
     from storage.documents import count_documents
 
@@ -161,9 +162,13 @@ def _crawl_and_report(
                     console.print(f"  {run.source}: {run.status}")
 
             runs = crawl_sources(db, sources, sources_path, proxy=proxy, jobs=jobs, timeout=timeout, on_done=done)
+        clustered = cluster_documents(db)
         print_runs(runs, output_format, console)
         if output_format == "table":
-            console.print(f"store: {db.display_url} · {count_documents(db)} documents in all")
+            console.print(
+                f"store: {db.display_url} · {count_documents(db)} documents in all · speeches: "
+                f"{clustered.new_speeches} new, {clustered.joined} copies joined a speech, {clustered.merged} merged"
+            )
         if any(run.status in ("failed", "timeout") for run in runs):
             logs = os.environ.get("SPEECHWATCH_LOG_DIR", "data/logs")
             err_console.print(f"[yellow]some crawls failed; their logs are in {logs}/[/]")
@@ -367,6 +372,115 @@ def eval_extraction(gold_dir, output_format, show_pages) -> None:
                 console.print(f"{score.name}: F1 {score.f1:.3f} wrong {wrong} extra {extra}")
 
 
+# -- speeches (repost clusters) -----------------------------------------------------------------------------
+
+
+@main.command()
+@db_option
+@friendly_errors
+def cluster(db_url) -> None:
+    """Fingerprint new or changed documents and fold them into speeches (runs after every crawl too)."""
+    from monitor.dedup.cluster import cluster_documents, pending_documents
+
+    db = open_db(db_url)
+    try:
+        with Progress(
+            TextColumn("[bold]clustering[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=console, disable=not console.is_terminal,
+        ) as progress:  # fmt: skip
+            task = progress.add_task("", total=len(pending_documents(db)))
+            counts = cluster_documents(db, on_progress=lambda n: progress.advance(task, n))
+        console.print(
+            f"{counts.documents} documents: {counts.new_speeches} new speeches, {counts.joined} joined one, "
+            f"{counts.merged} merges"
+        )
+    finally:
+        db.close()
+
+
+@main.group()
+def speeches() -> None:
+    """Speeches: each with all its copies behind it."""
+
+
+@speeches.command("list")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1))
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@db_option
+@friendly_errors
+def speeches_list(limit, output_format, db_url) -> None:
+    """Speeches, newest speech date first, with their number of copies."""
+    from sqlalchemy import select
+
+    from storage.models import Speech
+
+    db = open_db(db_url)
+    try:
+        with db.read() as session:
+            rows = session.scalars(
+                select(Speech).order_by(Speech.speech_date.desc().nulls_last(), Speech.id).limit(limit)
+            ).all()
+        if output_format == "json":
+            fields = ("id", "title", "speaker", "speech_date", "region", "doc_type", "topic", "copies")
+            click.echo(json.dumps([{f: getattr(r, f) for f in fields} for r in rows], ensure_ascii=False, indent=2))
+            return
+        from rich.table import Table
+
+        table = Table(title=f"{len(rows)} speeches", title_justify="left")
+        for column in ("id", "date", "speaker", "title", "region", "type", "copies"):
+            table.add_column(column, overflow="fold")
+        for r in rows:
+            table.add_row(str(r.id), r.speech_date or "", r.speaker or "", r.title or "", r.region or "",
+                          r.doc_type or "", str(r.copies))  # fmt: skip
+        console.print(table)
+    finally:
+        db.close()
+
+
+@speeches.command("show")
+@click.argument("speech_id", type=int)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@db_option
+@friendly_errors
+def speeches_show(speech_id, output_format, db_url) -> None:
+    """One speech: its fields (and which copy each came from), its copies and why the canonical one won."""
+    from monitor.dedup.views import speech_record
+
+    db = open_db(db_url)
+    try:
+        record = speech_record(db, speech_id)
+    finally:
+        db.close()
+    if record is None:
+        raise UserError(f"no speech with id {speech_id}")
+    if output_format == "json":
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    fields = Table(show_header=False, title=f"speech {speech_id}", title_justify="left")
+    fields.add_column("field", style="bold")
+    fields.add_column("value", overflow="fold")
+    fields.add_column("from copy", style="dim")
+    for name in ("title", "speaker", "speaker_post", "organization", "region", "region_code", "occasion",
+                 "speech_date", "doc_type", "topic"):  # fmt: skip
+        fields.add_row(name, "" if record[name] is None else str(record[name]), str(record["provenance"].get(name, "")))
+    console.print(fields)
+    console.print(f"canonical copy: {record['canonical_url']} — {record['canonical_reason']}")
+    copies = Table(title=f"{record['copies']} copies", title_justify="left")
+    for column in ("doc", "", "source", "chars", "hamming", "containment", "truncated", "script", "joined by", "url"):
+        copies.add_column(column, overflow="fold")
+    for row in record["copy_list"]:
+        link = row["link"] or {}
+        copies.add_row(
+            str(row["document_id"]), "★" if row["canonical"] else "", row["source"], str(row["characters"]),
+            "" if row["hamming"] is None else str(row["hamming"]),
+            "" if row["containment"] is None else f"{row['containment']:.2f}",
+            "yes" if row["truncated"] else "", row["script"] or "", link.get("reason", ""), row["url"],
+        )  # fmt: skip
+    console.print(copies)
+
+
 # -- import / export -----------------------------------------------------------------------------------------
 
 
@@ -401,9 +515,12 @@ def ingest(files, source_name, kind, sources_path, db_url) -> None:
                 f"{path}: {counts.records} records, {counts.pages} pages, {counts.skipped} skipped, "
                 f"{counts.blocked} blocked ({time.monotonic() - started:.1f} s)"
             )
+        from monitor.dedup.cluster import cluster_documents
         from monitor.report import print_runs
 
         print_runs(runs, "table", console)
+        clustered = cluster_documents(db)
+        console.print(f"speeches: {clustered.new_speeches} new, {clustered.joined} copies joined a speech")
     finally:
         db.close()
 
@@ -428,7 +545,7 @@ class _null:
 
 
 @main.command()
-@click.option("--what", type=click.Choice(["documents"]), default="documents", show_default=True)
+@click.option("--what", type=click.Choice(["documents", "speeches"]), default="documents", show_default=True)
 @click.option("--format", "output_format", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file instead of standard output.")
 @click.option("--source", "source_name", help="Only this source.")
@@ -436,19 +553,33 @@ class _null:
 @friendly_errors
 def export(what, output_format, out, source_name, db_url) -> None:
     """Export stored records (one per line for JSONL; README lists the fields)."""
+    from monitor.dedup.views import SPEECH_EXPORT_FIELDS, speech_records
     from monitor.export import DOCUMENT_FIELDS, document_records, write_records
 
     db = open_db(db_url)
     try:
-        records = document_records(db, source_name)
+        if what == "speeches":
+            records, fields = _flatten_for(output_format, speech_records(db)), SPEECH_EXPORT_FIELDS
+        else:
+            records, fields = document_records(db, source_name), DOCUMENT_FIELDS
         if out:
             with out.open("w", encoding="utf-8", newline="") as handle:
-                count = write_records(records, DOCUMENT_FIELDS, output_format, handle)
+                count = write_records(records, fields, output_format, handle)
             err_console.print(f"wrote {count} {what} to {out}")
         else:
-            write_records(records, DOCUMENT_FIELDS, output_format, sys.stdout)
+            write_records(records, fields, output_format, sys.stdout)
     finally:
         db.close()
+
+
+def _flatten_for(output_format: str, records):
+    """CSV cells hold JSON for the nested fields (provenance, copy_list)."""
+    for record in records:
+        if output_format == "csv":
+            record = {
+                k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for k, v in record.items()
+            }
+        yield record
 
 
 if __name__ == "__main__":

@@ -130,6 +130,52 @@ class Document(Base):
     match_text: Mapped[str | None] = mapped_column(Text)
     chrome_keys: Mapped[list | None] = mapped_column(JSON)
     extractor_version: Mapped[int | None] = mapped_column(Integer)
+    # fingerprints and the speech this document is a copy of (monitor.dedup)
+    simhash: Mapped[int | None] = mapped_column(BigInteger)  # signed form of the unsigned 64-bit simhash
+    band0: Mapped[int | None] = mapped_column(Integer, index=True)
+    band1: Mapped[int | None] = mapped_column(Integer, index=True)
+    band2: Mapped[int | None] = mapped_column(Integer, index=True)
+    band3: Mapped[int | None] = mapped_column(Integer, index=True)
+    exact_hash: Mapped[str | None] = mapped_column(String(40), index=True)
+    norm_length: Mapped[int | None] = mapped_column(Integer)
+    compilation: Mapped[bool | None] = mapped_column(Boolean)
+    fingerprinted_hash: Mapped[str | None] = mapped_column(String(64))
+    speech_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    speech_link: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ParagraphKey(Base):
+    """Normalised paragraph hashes: the containment-candidate index."""
+
+    __tablename__ = "paragraph_keys"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, index=True)
+
+
+class Speech(Base):
+    """One speech: its copies are the documents with this ``speech_id``; fields come from the best copy."""
+
+    __tablename__ = "speeches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    canonical_document_id: Mapped[int | None] = mapped_column(Integer)
+    copies: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str | None] = mapped_column(Text)
+    speaker: Mapped[str | None] = mapped_column(Text)
+    speaker_post: Mapped[str | None] = mapped_column(Text)
+    organization: Mapped[str | None] = mapped_column(Text)
+    region_code: Mapped[str | None] = mapped_column(String(6))
+    region: Mapped[str | None] = mapped_column(Text)
+    occasion: Mapped[str | None] = mapped_column(Text)
+    speech_date: Mapped[str | None] = mapped_column(String(10))
+    speech_date_precision: Mapped[str | None] = mapped_column(String(8))
+    doc_type: Mapped[str | None] = mapped_column(String(20))
+    topic: Mapped[str | None] = mapped_column(String(20))
+    provenance: Mapped[dict | None] = mapped_column(JSON)
+    canonical_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ChromeHost(Base):

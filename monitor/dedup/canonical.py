@@ -1,0 +1,78 @@
+"""The canonical copy of a speech and its fields, each taken from the best copy that knows it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.extract.script import to_simplified
+from storage.models import Document, Speech
+
+SPEECH_FIELDS = ("title", "speaker", "speaker_post", "organization", "region_code", "region", "occasion",
+                 "speech_date", "speech_date_precision", "doc_type", "topic")  # fmt: skip
+
+
+TEXT_FIELDS = ("title", "speaker", "speaker_post", "organization", "region", "occasion")
+
+
+def _is_original(document: Document) -> bool:
+    return document.source_kind == "gov" and not document.truncated
+
+
+def _first_seen(document: Document) -> str:
+    return document.published_at or (document.first_seen_at.isoformat() if document.first_seen_at else "9999")
+
+
+def rank(document: Document) -> tuple:
+    """Government original first, then complete before truncated, then longest, then earliest."""
+    return (
+        0 if _is_original(document) else 1,
+        1 if document.truncated else 0,
+        1 if document.compilation else 0,
+        -(document.norm_length or 0),
+        _first_seen(document),
+        document.id,
+    )
+
+
+def canonical_reason(best: Document, copies: list[Document]) -> str:
+    if len(copies) == 1:
+        return "only copy"
+    if _is_original(best):
+        return f"government original ({best.source}), complete"
+    others = [c for c in copies if c.id != best.id]
+    if any((c.norm_length or 0) == (best.norm_length or 0) and not c.truncated for c in others):
+        return f"earliest of the equally complete copies ({_first_seen(best)[:10]})"
+    return f"most complete copy ({best.norm_length} characters{', truncated' if best.truncated else ''})"
+
+
+def refresh_speech(session: Session, speech_id: int) -> None:
+    """Recompute a speech's canonical copy and fields from its copies (inside the caller's unit of work)."""
+    speech = session.get(Speech, speech_id)
+    if speech is None:
+        return
+    copies = list(session.scalars(select(Document).where(Document.speech_id == speech_id)))
+    if not copies:
+        return
+    ordered = sorted(copies, key=rank)
+    best = ordered[0]
+    speech.canonical_document_id = best.id
+    speech.canonical_reason = canonical_reason(best, copies)
+    speech.copies = len(copies)
+    provenance = {}
+    for name in SPEECH_FIELDS:
+        value, source = None, None
+        for copy in ordered:  # a masked copy's speaker is no name; later copies may know the date
+            candidate = getattr(copy, name)
+            if candidate not in (None, "") and not (copy.masked and name in ("speaker", "region_code", "region")):
+                value, source = candidate, copy.id
+                break
+        if isinstance(value, str) and name in TEXT_FIELDS:
+            value = to_simplified(value)  # one script for the speech, whatever copy knew the field
+        setattr(speech, name, value)
+        if source is not None:
+            provenance[name] = source
+    speech.provenance = provenance
+    speech.updated_at = datetime.now(UTC)
