@@ -372,6 +372,34 @@ def eval_extraction(gold_dir, output_format, show_pages) -> None:
                 console.print(f"{score.name}: F1 {score.f1:.3f} wrong {wrong} extra {extra}")
 
 
+@eval_group.command("dedup")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@friendly_errors
+def eval_dedup(output_format) -> None:
+    """Pairwise precision and recall and the false-merge rate of repost clustering on the labelled set."""
+    from monitor.dedup.evaluate import evaluate_dedup, labelled_set
+
+    report = evaluate_dedup(labelled_set())
+    if output_format == "json":
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Repost clustering on {report.documents} labelled documents", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_row("pairs (same speech)", f"{report.pairs} ({report.true_pairs})")
+    table.add_row("pairwise precision", f"{report.precision:.4f}")
+    table.add_row("pairwise recall", f"{report.recall:.4f}")
+    table.add_row("false-merge rate (speeches mixing labels)", f"{report.false_merge_rate:.4f}")
+    table.add_row("seconds", f"{report.seconds:.1f}")
+    console.print(table)
+    for left, right in report.false_merges[:10]:
+        console.print(f"[red]false merge[/] {left} ~ {right}")
+    for left, right in report.missed[:10]:
+        console.print(f"[yellow]missed[/] {left} ~ {right}")
+
+
 # -- speeches (repost clusters) -----------------------------------------------------------------------------
 
 

@@ -124,6 +124,8 @@ def store_documents(db: Database, records: Iterable[DocumentRecord]) -> WriteRes
                 )
                 result.unchanged += 1
         if inserts:
+            columns = {key for row in inserts for key in row}
+            inserts = [{key: row.get(key) for key in columns} for row in inserts]  # one shape for a multi-row insert
             insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
             statement = insert(Document).values(inserts)
             statement = statement.on_conflict_do_nothing(index_elements=["url"])

@@ -59,6 +59,22 @@ def test_demo_twice_stores_nothing_twice(tmp_path):
     assert sum(r["documents_stored"] for r in runs) == 0
     assert sum(r["documents_unchanged"] for r in runs) == 26
 
+    listed = run_cli("speeches", "list", "--format", "json", "--db", str(tmp_path / "demo.db"), cwd=tmp_path)
+    speeches = json.loads(listed.stdout)
+    assert sum(s["copies"] for s in speeches) == 26  # every document is a copy of exactly one speech
+    assert len(speeches) == 19  # 26 pages: 7 reposts folded into their speech
+    datong = next(s for s in speeches if s["speaker"] == "任希杰")
+    shown = run_cli(
+        "speeches", "show", str(datong["id"]), "--format", "json", "--db", str(tmp_path / "demo.db"), cwd=tmp_path
+    )
+    record = json.loads(shown.stdout)
+    assert record["copies"] == 2 and record["speech_date"] == "2020-08"
+    assert {c["truncated"] for c in record["copy_list"]} == {True, False}
+    assert record["canonical_reason"].startswith("most complete")
+    exported = run_cli("export", "--what", "speeches", "--db", str(tmp_path / "demo.db"), cwd=tmp_path)
+    lines = exported.stdout.splitlines()
+    assert len(lines) == 19 and all(json.loads(line)["copy_list"] for line in lines)
+
 
 def test_a_dead_site_is_recorded_as_failed(sample_web, tmp_path):
     sources = tmp_path / "dead.toml"

@@ -1,0 +1,105 @@
+"""Incremental, idempotent clustering in a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from monitor.dedup.cluster import cluster_documents
+from monitor.extract.script import matching_text
+from monitor.sampleweb.speeches import load_speeches
+from storage.documents import DocumentRecord, content_hash_of, store_documents
+from storage.models import Document, Speech
+
+SPEECHES = load_speeches()
+
+
+def body(sid: str) -> str:
+    return SPEECHES[sid].body.strip().replace("\n\n", "\n")
+
+
+def record(url: str, text: str, kind: str = "template", truncated: bool = False, **analysis) -> DocumentRecord:
+    return DocumentRecord(
+        url=url, final_url=url, source=kind, source_kind=kind, http_status=200,
+        content_hash=content_hash_of(text, b""), raw_html=b"<html></html>", text=text,
+        analysis={"match_text": matching_text(text), "truncated": truncated, **analysis},
+    )  # fmt: skip
+
+
+def speech_ids(database) -> dict[str, int]:
+    with database.read() as session:
+        return dict(session.execute(select(Document.url, Document.speech_id)).all())
+
+
+def test_copies_join_and_different_speeches_stay_apart(database):
+    full = body("p06")
+    store_documents(database, [
+        record("http://gov/p06", full, kind="gov", speaker="陈文喆", speech_date="2024-03"),
+        record("http://tpl/p06-cut", full[: len(full) // 3], truncated=True),
+        record("http://tpl/p07", body("p07")),  # same speaker, next year: another speech
+    ])  # fmt: skip
+    counts = cluster_documents(database)
+    ids = speech_ids(database)
+    assert ids["http://gov/p06"] == ids["http://tpl/p06-cut"] != ids["http://tpl/p07"]
+    assert (counts.new_speeches, counts.joined) == (2, 1)
+    with database.read() as session:
+        speech = session.get(Speech, ids["http://gov/p06"])
+        gov = session.scalar(select(Document.id).where(Document.url == "http://gov/p06"))
+    assert speech.canonical_document_id == gov and "government original" in speech.canonical_reason
+    assert speech.copies == 2 and speech.speaker == "陈文喆" and speech.provenance["speaker"] == gov
+
+
+def test_rerunning_changes_nothing(database):
+    store_documents(database, [record("http://a/1", body("h01")), record("http://b/1", body("h01")[:800])])
+    cluster_documents(database)
+    before = speech_ids(database)
+    again = cluster_documents(database)
+    assert again.documents == 0 and speech_ids(database) == before
+
+
+def test_a_document_that_bridges_two_speeches_merges_them(database):
+    full = body("t03")
+    head, tail = full[: len(full) // 2], full[len(full) // 2 :]
+    store_documents(database, [record("http://a/head", head, truncated=True), record("http://a/tail", tail)])
+    cluster_documents(database)
+    first = speech_ids(database)
+    assert first["http://a/head"] != first["http://a/tail"]  # nothing links the halves yet
+    store_documents(database, [record("http://gov/full", full, kind="gov")])
+    counts = cluster_documents(database)
+    ids = speech_ids(database)
+    assert counts.merged == 1 and len(set(ids.values())) == 1
+    with database.read() as session:
+        assert session.scalar(select(Speech.copies)) == 3 and len(session.scalars(select(Speech)).all()) == 1
+
+
+def test_the_most_complete_copy_is_canonical_without_an_original(database):
+    full = body("t01")
+    store_documents(database, [
+        record("http://tpl/cut", full[:2000], truncated=True, speech_date="2020-08"),
+        record("http://tpl/full", full),
+    ])  # fmt: skip
+    cluster_documents(database)
+    with database.read() as session:
+        speech = session.scalar(select(Speech))
+        full_id = session.scalar(select(Document.id).where(Document.url == "http://tpl/full"))
+        cut_id = session.scalar(select(Document.id).where(Document.url == "http://tpl/cut"))
+    assert speech.canonical_document_id == full_id and speech.canonical_reason.startswith("most complete")
+    assert speech.speech_date == "2020-08" and speech.provenance["speech_date"] == cut_id  # the repost knew the date
+
+
+def test_short_texts_never_merge_on_containment(database):
+    short = "同志们：今天召开全区优化营商环境大会，我讲三点意见。"
+    store_documents(database, [record("http://a/short", short), record("http://b/long", body("p05") + short)])
+    cluster_documents(database)
+    ids = speech_ids(database)
+    assert ids["http://a/short"] != ids["http://b/long"]
+
+
+def test_a_changed_document_is_reclustered(database):
+    store_documents(database, [record("http://a/1", body("h03")), record("http://b/1", body("h03"))])
+    cluster_documents(database)
+    store_documents(database, [record("http://b/1", body("h04"))])  # the page now carries another speech
+    cluster_documents(database)
+    ids = speech_ids(database)
+    assert ids["http://a/1"] != ids["http://b/1"]
+    with database.read() as session:
+        assert sorted(session.scalars(select(Speech.copies))) == [1, 1]
