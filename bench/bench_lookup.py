@@ -82,9 +82,8 @@ class PackageIndex:
         start = time.perf_counter()
         self.index = simhash.SimhashIndex(objs, k=K)
         self.build_seconds = time.perf_counter() - start
+        self.rss_delta = rss_bytes() - before  # objs still alive: their memory is not counted twice
         del objs
-        gc.collect()
-        self.rss_delta = rss_bytes() - before
         self.bytes = deep_size_simhash_index(self.index)
         self.note = f"deep size of buckets + strings; RSS delta {self.rss_delta / len(fps):,.0f} B/doc"
 

@@ -19,6 +19,7 @@ from monitor.dedup.canonical import refresh_speech
 from monitor.dedup.fingerprint import bands, fingerprint, to_signed, to_unsigned
 from monitor.dedup.match import Copy, Link, compare, is_compilation
 from storage.database import Database
+from storage.locks import exclusive
 from storage.models import Document, ParagraphKey, Speech
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,16 @@ def pending_documents(db: Database) -> list[int]:
 
 
 def cluster_documents(db: Database, on_progress: Callable[[int], None] | None = None) -> ClusterCounts:
-    """Fingerprint and cluster every pending document, one unit of work each."""
+    """Fingerprint and cluster every pending document, one unit of work each.
+
+    One clusterer at a time per database (a cross-process lock): two processes deciding at once could both
+    start a new speech for copies of the same text.
+    """
+    with exclusive(db, "cluster"):
+        return _cluster_pending(db, on_progress)
+
+
+def _cluster_pending(db: Database, on_progress: Callable[[int], None] | None) -> ClusterCounts:
     counts = ClusterCounts()
     for document_id in pending_documents(db):
         with db.write() as session:
