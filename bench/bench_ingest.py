@@ -40,7 +40,7 @@ WRAPPED = ("pending_documents", "fingerprint", "_candidates", "compare", "_speec
 class Timer:
     seconds: float = 0.0
     calls: int = 0
-    items: int = 0  # candidates returned, for _candidates
+    items: int = 0  # candidates returned by _candidates; links found by compare
 
 
 @dataclass
@@ -71,6 +71,8 @@ def _timed(name: str, original: Callable) -> Callable:
         timer.calls += 1
         if name == "_candidates":
             timer.items += len(result)
+        elif name == "compare":
+            timer.items += result is not None
         return result
 
     return wrapper
@@ -146,11 +148,12 @@ def summarise(label: str, batches: list[BatchStats]) -> dict:
     per_batch_scan = parts.get("pending_documents", Timer()).seconds / len(batches) * 1e3
     inner = sum(parts.get(name, Timer()).seconds for name in WRAPPED)
     candidates = parts.get("_candidates", Timer())
+    links = parts.get("compare", Timer()).items
     print(f"  {label:<14} docs {batches[0].first_doc + 1:>7,}–{batches[-1].first_doc + batches[-1].docs:<7,} "
           f"store {store / docs * 1e3:6.2f} ms/doc   cluster {cluster / docs * 1e3:6.2f} ms/doc   "
           f"[pending scan {per_batch_scan:7.1f} ms/batch = {ms('pending_documents'):5.2f} ms/doc, "
           f"fingerprint {ms('fingerprint'):5.2f}, candidates query {ms('_candidates'):5.2f} "
-          f"({candidates.items / docs:5.2f}/doc), compare {ms('compare'):5.2f}, "
+          f"({candidates.items / docs:5.2f}/doc), compare {ms('compare'):5.2f} ({links / docs:4.2f} links/doc), "
           f"refresh_speech {ms('refresh_speech'):5.2f}, _speech_of {ms('_speech_of'):4.2f}, "
           f"rest (get/flush/commit) {(cluster - inner) / docs * 1e3:5.2f}]")  # fmt: skip
     return {"store": store / docs * 1e3, "cluster": cluster / docs * 1e3}
@@ -192,10 +195,12 @@ def run(n: int, args: argparse.Namespace, directory: Path) -> None:
             docs = sum(b.docs for b in window)
             scan = sum(b.parts["pending_documents"].seconds for b in window) / len(window) * 1e3
             cands = sum(b.parts.get("_candidates", Timer()).items for b in window) / docs
+            links = sum(b.parts.get("compare", Timer()).items for b in window) / docs
             print(f"  {corpus.count:>9,} docs  {time.perf_counter() - started:7.1f} s   last {docs:,}: "
                   f"store {sum(b.store for b in window) / docs * 1e3:5.2f} ms/doc, "
                   f"cluster {sum(b.cluster for b in window) / docs * 1e3:6.2f} ms/doc "
-                  f"(pending scan {scan:6.1f} ms/batch, {cands:.2f} candidates/doc)", flush=True)  # fmt: skip
+                  f"(pending scan {scan:6.1f} ms/batch, {cands:.2f} candidates/doc, {links:.2f} links/doc)",
+                  flush=True)  # fmt: skip
         if time.perf_counter() - started > args.time_limit and corpus.count < n:
             print(f"  STOPPED at {corpus.count:,} documents: time limit of {args.time_limit:.0f} s reached")
             stopped = True
@@ -228,7 +233,7 @@ def run(n: int, args: argparse.Namespace, directory: Path) -> None:
           f"({size / done / 1024:.1f} KiB/doc)")  # fmt: skip
     db.close()
     if not args.keep:
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", ".cluster.lock"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
@@ -247,7 +252,8 @@ def main() -> int:
     args = parser.parse_args()
 
     print(f"bench_ingest  {datetime.now():%Y-%m-%d %H:%M}  {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, SQLite (WAL, synchronous=NORMAL)")  # fmt: skip
+          f"Python {platform.python_version()}, SQLite (WAL, synchronous=NORMAL), load average "
+          f"{os.getloadavg()[0]:.2f}")  # fmt: skip
     instrument()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         directory = args.dir if args.keep and args.dir else Path(tmp)

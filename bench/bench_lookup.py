@@ -219,7 +219,8 @@ def main() -> int:
     args = parser.parse_args()
 
     print(f"bench_lookup  {datetime.now():%Y-%m-%d %H:%M}  {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, numpy {np.__version__}, SQLite {sqlite3.sqlite_version}")  # fmt: skip
+          f"Python {platform.python_version()}, numpy {np.__version__}, SQLite {sqlite3.sqlite_version}, "
+          f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
     rng = np.random.default_rng(args.seed)
     rows: list[dict] = []
     package_rate: float | None = None  # seconds per document of the last SimhashIndex build

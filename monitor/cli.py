@@ -136,6 +136,7 @@ def demo(db_url, port, jobs, output_format) -> None:
 def _crawl_and_report(
     sources: list[Source], sources_path: Path, db_url, proxy, jobs: int, timeout: int, output_format: str
 ) -> None:
+    from monitor.commitments.track import mine_commitments
     from monitor.crawling import crawl_sources
     from monitor.dedup.cluster import cluster_documents
     from monitor.report import print_runs
@@ -163,11 +164,13 @@ def _crawl_and_report(
 
             runs = crawl_sources(db, sources, sources_path, proxy=proxy, jobs=jobs, timeout=timeout, on_done=done)
         clustered = cluster_documents(db)
+        mined = mine_commitments(db)
         print_runs(runs, output_format, console)
         if output_format == "table":
             console.print(
                 f"store: {db.display_url} · {count_documents(db)} documents in all · speeches: "
                 f"{clustered.new_speeches} new, {clustered.joined} copies joined a speech, {clustered.merged} merged"
+                f" · commitments: {mined.new} new (flagged for review), {mined.seen_again} seen again"
             )
         if any(run.status in ("failed", "timeout") for run in runs):
             logs = os.environ.get("SPEECHWATCH_LOG_DIR", "data/logs")
@@ -400,6 +403,40 @@ def eval_dedup(output_format) -> None:
         console.print(f"[yellow]missed[/] {left} ~ {right}")
 
 
+@eval_group.command("commitments")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--misses", is_flag=True, help="List missed gold commitments and wrong predictions.")
+@friendly_errors
+def eval_commitments(output_format, misses) -> None:
+    """Core recall, precision, deadline / quantity / strength accuracy on the commitment gold set."""
+    from monitor.commitments.evaluate import evaluate_commitments, load_gold
+
+    report = evaluate_commitments(load_gold())
+    if output_format == "json":
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(
+        title=f"Commitments on {report.documents} gold documents ({report.gold_core} core)", title_justify="left"
+    )
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for label, value in (("core recall", report.core_recall), ("precision", report.precision),
+                         ("deadline exact", report.deadline_accuracy), ("quantity accuracy", report.quantity_accuracy),
+                         ("strength accuracy", report.strength_accuracy)):  # fmt: skip
+        table.add_row(label, f"{value:.3f}")
+    table.add_row("predictions right / wrong / borderline", f"{report.right} / {report.wrong} / {report.neutral}")
+    console.print(table)
+    if misses:
+        for doc, text in report.misses:
+            console.print(f"[yellow]missed[/] {doc}: {escape(text)}")
+        for doc, text in report.false_hits:
+            console.print(f"[red]wrong[/] {doc}: {escape(text)}")
+        for doc, text, want, got in report.wrong_deadlines:
+            console.print(f"[magenta]deadline[/] {doc}: {escape(text)} want {want} got {got}")
+
+
 # -- speeches (repost clusters) -----------------------------------------------------------------------------
 
 
@@ -509,6 +546,123 @@ def speeches_show(speech_id, output_format, db_url) -> None:
     console.print(copies)
 
 
+# -- commitments -------------------------------------------------------------------------------------------------
+
+COMMITMENT_FIELDS = ("id", "status", "speech_id", "deadline", "deadline_precision", "deadline_text", "text",
+                     "action", "quantities", "strength", "tier", "topic", "actor", "actor_implicit", "counterparty",
+                     "cited", "flagged", "reviewer", "note", "evidence", "document_id")  # fmt: skip
+
+
+def commitment_record(row) -> dict:
+    from monitor.commitments.track import display_status
+
+    record = {name: getattr(row, name) for name in COMMITMENT_FIELDS}
+    record["status"] = display_status(row)
+    return record
+
+
+@main.group()
+def commitments() -> None:
+    """Commitments: what speeches promise, reviewed by people and tracked until done or overdue."""
+
+
+@commitments.command("list")
+@click.option(
+    "--status", type=click.Choice(["new", "accepted", "rejected", "done", "overdue"]), help="Only this status."
+)
+@click.option("--due-before", help="Only deadlines on or before this date (YYYY-MM-DD).")
+@click.option("--topic", help="Only this topic (land, finance, talent, approvals, …).")
+@click.option("--cited", "include_cited", is_flag=True, help="Include targets quoted from higher bodies.")
+@click.option("--limit", default=200, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table", show_default=True
+)
+@db_option
+@friendly_errors
+def commitments_list(status, due_before, topic, include_cited, limit, output_format, db_url) -> None:
+    """Commitments sorted by deadline."""
+    from monitor.commitments.track import list_commitments
+
+    db = open_db(db_url)
+    try:
+        rows = list_commitments(db, status=status, due_before=due_before, topic=topic, include_cited=include_cited,
+                                limit=limit)  # fmt: skip
+    finally:
+        db.close()
+    records = [commitment_record(row) for row in rows]
+    if output_format == "json":
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    if output_format == "csv":
+        from monitor.export import write_records
+
+        flat = ({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v for k, v in r.items()}
+                for r in records)  # fmt: skip
+        write_records(flat, COMMITMENT_FIELDS, "csv", sys.stdout)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(records)} commitments", title_justify="left")
+    for column in ("id", "status", "deadline", "strength", "topic", "commitment", "speech"):
+        table.add_column(column, overflow="fold")
+    styles = {"overdue": "bold red", "new": "yellow", "accepted": "green", "done": "dim", "rejected": "dim"}
+    for r in records:
+        status_text = f"[{styles.get(r['status'], '')}]{r['status']}[/]"
+        table.add_row(str(r["id"]), status_text, r["deadline"] or (r["deadline_precision"] or ""), r["strength"] or "",
+                      r["topic"] or "", escape(r["text"]), str(r["speech_id"]))  # fmt: skip
+    console.print(table)
+
+
+def _review_command(action: str, help_text: str):
+    @click.argument("commitment_id", type=int)
+    @click.option("--note", help="Why (for done: the evidence, a URL or a sentence).")
+    @click.option("--reviewer", envvar="USER", help="Who decides [env USER].")
+    @db_option
+    @friendly_errors
+    def command(commitment_id, note, reviewer, db_url) -> None:
+        from monitor.commitments.track import ReviewError, review
+
+        db = open_db(db_url)
+        try:
+            row = review(db, commitment_id, action, reviewer=reviewer, note=note)
+        except ReviewError as exc:
+            raise UserError(str(exc)) from None
+        finally:
+            db.close()
+        console.print(f"commitment {row.id}: {row.status} ({escape(row.text)})")
+
+    command.__doc__ = help_text
+    return commitments.command(action)(command)
+
+
+_review_command("accept", "Accept a flagged commitment: it is tracked until done or overdue.")
+_review_command("reject", "Reject a flagged commitment (not a real pledge).")
+_review_command("done", "Mark an accepted commitment as done, with the evidence as --note.")
+
+
+@commitments.command("extract")
+@click.argument("textfile", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--date", "speech_date", help="Speech date (YYYY, YYYY-MM or YYYY-MM-DD) for relative deadlines.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@friendly_errors
+def commitments_extract(textfile, speech_date, as_json) -> None:
+    """Run commitment extraction on any UTF-8 text file (a whole page's text is fine)."""
+    from monitor.commitments.extract import extract_commitments
+
+    try:
+        text = textfile.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{textfile}: not UTF-8 text") from None
+    found = [c.as_dict() for c in extract_commitments(text, speech_date)]
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    for item in found:
+        deadline = item["deadline"] or item["deadline_precision"] or "-"
+        console.print(f"[bold]{deadline:>10}[/] {item['strength']:>12} {item['tier']:>10}  {escape(item['text'])}")
+    console.print(f"{len(found)} commitments")
+
+
 # -- import / export -----------------------------------------------------------------------------------------
 
 
@@ -547,8 +701,14 @@ def ingest(files, source_name, kind, sources_path, db_url) -> None:
         from monitor.report import print_runs
 
         print_runs(runs, "table", console)
+        from monitor.commitments.track import mine_commitments
+
         clustered = cluster_documents(db)
-        console.print(f"speeches: {clustered.new_speeches} new, {clustered.joined} copies joined a speech")
+        mined = mine_commitments(db)
+        console.print(
+            f"speeches: {clustered.new_speeches} new, {clustered.joined} copies joined a speech · "
+            f"commitments: {mined.new} new"
+        )
     finally:
         db.close()
 

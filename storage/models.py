@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -142,6 +143,7 @@ class Document(Base):
     fingerprinted_hash: Mapped[str | None] = mapped_column(String(64))
     speech_id: Mapped[int | None] = mapped_column(Integer, index=True)
     speech_link: Mapped[dict | None] = mapped_column(JSON)
+    commitments_hash: Mapped[str | None] = mapped_column(String(64))  # content_hash when commitments were mined
 
 
 class ParagraphKey(Base):
@@ -195,3 +197,56 @@ class ChromeLine(Base):
     host: Mapped[str] = mapped_column(String(255), primary_key=True)
     line_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     pages: Mapped[int] = mapped_column(Integer)
+
+
+class Commitment(Base):
+    """A pledge of a speech (not of a copy), with its review status; ``evidence`` lists the copies it was seen in."""
+
+    __tablename__ = "commitments"
+    __table_args__ = (UniqueConstraint("speech_id", "key", name="uq_commitments_speech_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    speech_id: Mapped[int] = mapped_column(Integer, index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    sentence: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[str | None] = mapped_column(String(10), index=True)
+    deadline_precision: Mapped[str | None] = mapped_column(String(8))
+    deadline_text: Mapped[str | None] = mapped_column(Text)
+    deadline_resolved: Mapped[bool | None] = mapped_column(Boolean)
+    quantities: Mapped[list | None] = mapped_column(JSON)
+    strength: Mapped[str | None] = mapped_column(String(16))
+    tier: Mapped[str | None] = mapped_column(String(16))
+    topic: Mapped[str | None] = mapped_column(String(20), index=True)
+    cited: Mapped[bool] = mapped_column(Boolean, default=False)
+    actor: Mapped[str | None] = mapped_column(Text)
+    actor_implicit: Mapped[bool | None] = mapped_column(Boolean)
+    counterparty: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=True)
+    reviewer: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    status_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    document_id: Mapped[int | None] = mapped_column(Integer)
+    start: Mapped[int | None] = mapped_column(Integer)
+    end: Mapped[int | None] = mapped_column(Integer)
+    evidence: Mapped[list | None] = mapped_column(JSON)
+    related_id: Mapped[int | None] = mapped_column(Integer)
+    relation: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class CommitmentEvent(Base):
+    """The audit log: who did what to a commitment, when, and why."""
+
+    __tablename__ = "commitment_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(Integer, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    action: Mapped[str] = mapped_column(String(20))
+    reviewer: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict | None] = mapped_column(JSON)

@@ -20,7 +20,7 @@ from monitor.dedup.fingerprint import bands, fingerprint, to_signed, to_unsigned
 from monitor.dedup.match import Copy, Link, compare, is_compilation
 from storage.database import Database
 from storage.locks import exclusive
-from storage.models import Document, ParagraphKey, Speech
+from storage.models import Commitment, Document, ParagraphKey, Speech
 
 log = logging.getLogger(__name__)
 CANDIDATE_COLUMNS = (Document.id, Document.simhash, Document.norm_length, Document.match_text,
@@ -106,6 +106,7 @@ def _cluster_one(session: Session, document_id: int) -> str:
         target, outcome = targets[0], ("merged" if len(targets) > 1 else "joined")
         for other in targets[1:]:
             session.execute(update(Document).where(Document.speech_id == other).values(speech_id=target))
+            _move_commitments(session, other, target)
             session.execute(delete(Speech).where(Speech.id == other))
     best = min(merging, key=lambda link: (link.distance, -link.containment), default=None)
     document.speech_id = target
@@ -153,6 +154,18 @@ def _link_record(best: Link | None, parts: list[int], compilation: bool) -> dict
     if parts:
         record["contains_speeches" if compilation else "part_of_compilations"] = parts
     return record
+
+
+def _move_commitments(session: Session, source: int, target: int) -> None:
+    """A merged speech's commitments move to the surviving speech; one already there gains the evidence."""
+    existing = {row.key: row for row in session.scalars(select(Commitment).where(Commitment.speech_id == target))}
+    for row in session.scalars(select(Commitment).where(Commitment.speech_id == source)).all():
+        twin = existing.get(row.key)
+        if twin is None:
+            row.speech_id = target
+        else:
+            twin.evidence = sorted(set(twin.evidence or []) | set(row.evidence or []))
+            session.delete(row)
 
 
 def _refresh_or_drop(session: Session, speech_id: int) -> None:

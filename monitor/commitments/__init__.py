@@ -1,0 +1,1 @@
+"""Commitments: find, normalise and track what officials promise."""

@@ -1,0 +1,292 @@
+"""Find the commitments in a speech's text: pure functions, offsets into the text, explainable fields.
+
+A commitment is a future action or outcome the speaker's side pledges in its own voice, ideally testable
+(DESIGN.md §3). The text is split into sentences and clauses; a clause is a pledge when it carries a pledge
+word (确保, 力争, 要, 将…) and something deliverable (a deadline, a quantity or a concrete verb), and is not an
+achievement, a target quoted from a higher body (kept apart as ``cited``), a slogan or a bare exhortation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+
+from monitor.commitments.deadline import Deadline, find_deadline
+from monitor.commitments.quantity import find_quantities
+
+ASCII_TO_FULL = str.maketrans({",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "（", ")": "）"})
+SENTENCE_END = re.compile(r"[。！？；\n]")
+PARAGRAPH_END = re.compile(r"\n")
+CLAUSE_END = re.compile(r"[，：]")
+
+STRONG = re.compile(r"确保|务必|必须|坚决|切实做到|至少|不低于|不少于|保证|一定要|决不|绝不")
+ASPIRATIONAL = re.compile(r"力争|争取|努力|左右|力求|尽力|有望")
+GENERAL = re.compile(
+    r"要|将|推进|加快|完成|出台|构建|建成|建立|实现|推动|打造|新增|压缩|减至|降至|提升|提高到|开展|启动|推行|落实|"
+    r"引进|培育|组建|设立|上线|开通|覆盖|达到|突破|下一步"
+)
+URGENT = re.compile(r"尽快|尽早|抓紧|立即|马上|第一时间|迅速")
+CONCRETE = re.compile(
+    r"完成|出台|建成|上线|开通|设立|组建|引进|落户|新增|压缩|压减|减至|降至|提高到|提升到|达到|"
+    r"出让|供应|兑现|办结|印发|制定|开工|投产|签约|招引|新建|改扩建|改造|清理|取消|下放|搭建|举办|发布|编制|盘活|"
+    r"联系服务|全覆盖"
+)
+MEETING = re.compile(
+    r"^(今天|今天上午|今天下午|这次|本次|此次)?[^。]{0,20}(召开|举行)[^。]{0,40}(会|会议)|主要任务是|会议的主要任务"
+)
+PAST_START = re.compile(
+    r"^(去年|前年|过去一年|过去几年|过去|一年来|两年来|三年来|五年来|多年来|近年来|近几年|近三年|今年以来|上半年以来|"
+    r"截至|截止|\d{4}年以来|目前，?全|特别是)"
+)
+FUTURE_CUE = re.compile(r"将|要|确保|力争|争取|计划|下一步|今后|未来|明年|年底前|年内|务必|必须")
+FREQUENCY = re.compile(r"每(半年|年|季度|季|月|两周|周)[^，。]{0,14}(一次|召开|通报|开展|排名|评选|督查)")
+ACHIEVED = re.compile(
+    r"^(去年|前年|过去|近年来|近几年|一年来|两年来|三年来|多年来|此前|以往|截至|目前已|今年以来|上半年以来|\d{4}年以来)|"
+    r"已经|已(?!于)|取得了|实现了|建立了|完成了|出台了|达到了|累计|先后|成功|初步形成|有效解决|明显"
+)
+FUTURE = re.compile(r"将|要|确保|力争|争取|计划|下一步|今后|未来|年底前|年内|前完成|之前")
+CITED = re.compile(
+    r"(中央|国务院|党中央|省委|省政府|市委|市政府|上级|国家|总书记|《[^》]{2,30}》)[^，。]{0,16}(提出|要求|明确|指出|强调|部署|规定)"
+)
+OWN_BODY_CITED = re.compile(r"^(区委|区政府|县委|县政府|市委、市政府|区委、区政府|县委、县政府)")
+EXHORTATION = re.compile(
+    r"^(要|必须|务必)?(进一步)?(提高|增强|强化|统一|树立|坚定|牢固树立|深刻认识|充分认识|高度重视|切实增强)"
+    r"(思想认识|认识|政治站位|站位|意识|思想|信心|决心|责任感|使命感|紧迫感)"
+)
+COUNTER = re.compile(
+    r"^(下面|今天|这里)?[，,]?我(讲|再讲|强调|谈)[一二三四五六七八九十几]+(点|个方面)|^[一二三四五六七八九十]+是$"
+)
+THIRD_PERSON = re.compile(r"^(他|她|[\u4e00-\u9fff]{2,3})(表示|强调|指出|要求)[，：]?")
+ACTOR = re.compile(
+    r"^(?:由)?(?P<actor>(?:[\u4e00-\u9fff]{1,4}(?:区|市|县|省))?[\u4e00-\u9fff]{0,10}?"
+    r"(?:局|委|办|中心|政府|部门|街道|园区|管委会|公司|小组|银行))(?:要|将|牵头|负责|要在|必须|会同)"
+)
+COUNTERPARTY = re.compile(r"向(?P<cp>[\u4e00-\u9fff]{1,8}?)(?:争取|申请|汇报|请示|申报)")
+TOPICS = (
+    ("land", r"土地|用地|标准地|出让|收储|地块|厂房|工业上楼"),
+    ("finance", r"融资|贷款|基金|金融|信贷|担保|资金|减税|降费|退税"),
+    ("talent", r"人才|引才|安居|子女教育|住房补贴|技能"),
+    ("approvals", r"审批|许可|办结|工作日|承诺制|一网通办|最多跑一次|政务服务|一件事|开办|证照"),
+    ("regulation", r"监管|检查|执法|双随机|信用|处罚|包容审慎"),
+    ("law_order", r"扫黑|治安|法治|司法|诉讼|仲裁|打击"),
+    ("innovation", r"创新|孵化|研发|科技|双创|专利|数字化|智能"),
+    ("investment", r"招商|项目|签约|投资|落户|引进"),
+    ("infrastructure", r"道路|管网|基础设施|水电气|交通|园区建设|5G"),
+    ("policy", r"政策|措施|意见|办法|条例|方案|出台|印发"),
+    ("services", r"服务|诉求|热线|包联|店小二|帮办|代办"),
+)
+ABSTRACT_ONLY = re.compile(
+    r"^(要|将)?(进一步)?(加强|强化|提升|优化|完善|深化|推进|推动)[^，。]{0,8}(工作|水平|能力|作风|力度)$"
+)
+
+
+@dataclass
+class Commitment:
+    text: str
+    start: int
+    end: int
+    sentence: str
+    action: str
+    strength: str
+    tier: str
+    topic: str
+    cited: bool = False
+    deadline: str | None = None
+    deadline_precision: str | None = None
+    deadline_text: str | None = None
+    deadline_resolved: bool = True
+    quantities: list[dict] = field(default_factory=list)
+    actor: str | None = None
+    actor_implicit: bool = True
+    counterparty: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def normalise_punctuation(text: str) -> str:
+    """ASCII punctuation to full width, one character for one (offsets stay valid)."""
+    return text.translate(ASCII_TO_FULL)
+
+
+def parse_speech_date(value: str | None) -> date | None:
+    """``2020-08-12`` as is; ``2020-08`` → 2020-08-31; ``2020`` → 2020-01-01 (the year is what most need)."""
+    if not value:
+        return None
+    import calendar
+
+    try:
+        parts = [int(p) for p in value.split("-")]
+        if len(parts) == 1:
+            return date(parts[0], 1, 1)
+        if len(parts) == 2:  # a month byline: count relative spans (三个月内) from the month's end
+            return date(parts[0], parts[1], calendar.monthrange(parts[0], parts[1])[1])
+        return date(*parts[:3])
+    except ValueError:
+        return None
+
+
+def spans(text: str, pattern: re.Pattern) -> list[tuple[int, int]]:
+    """Non-empty ``(start, end)`` pieces of ``text`` between matches of ``pattern``."""
+    pieces, start = [], 0
+    for match in pattern.finditer(text):
+        if match.start() > start:
+            pieces.append((start, match.start()))
+        start = match.end()
+    if start < len(text):
+        pieces.append((start, len(text)))
+    return pieces
+
+
+def extract_commitments(
+    text: str, speech_date: str | None = None, *, organization: str | None = None
+) -> list[Commitment]:
+    """Every commitment in ``text`` (offsets refer to ``text``); cited targets are returned with ``cited``."""
+    normalised = normalise_punctuation(text)
+    when = parse_speech_date(speech_date)
+    found: list[Commitment] = []
+    for p_start, p_end in spans(normalised, PARAGRAPH_END):
+        past = False  # a paragraph that reviews what was done stays in the past until a pledge word
+        paragraph = normalised[p_start:p_end]
+        for s_start, s_end in spans(paragraph, SENTENCE_END):
+            sentence = paragraph[s_start:s_end]
+            head = sentence.strip()
+            if PAST_START.search(head):
+                past = True
+            elif FUTURE_CUE.search(head):
+                past = False
+            if past and not FUTURE_CUE.search(head):
+                continue
+            found.extend(_sentence_commitments(sentence, p_start + s_start, when, organization))
+    return found
+
+
+def _sentence_commitments(sentence: str, offset: int, when: date | None, organization: str | None) -> list[Commitment]:
+    stripped = sentence.strip()
+    if len(stripped) < 6 or COUNTER.search(stripped) or MEETING.search(stripped):
+        return []
+    cited = bool(CITED.search(stripped)) and not OWN_BODY_CITED.search(stripped)
+    clauses = spans(sentence, CLAUSE_END)
+    results = []
+    inherited = None
+    pledged = False
+    carry: tuple[int, int] | None = None  # a clause holding only a deadline or an actor joins the next one
+    for c_start, c_end in clauses:
+        if carry is not None:
+            c_start = carry[0]
+            carry = None
+        clause = sentence[c_start:c_end].strip()
+        lead = len(sentence[c_start:c_end]) - len(sentence[c_start:c_end].lstrip())
+        c_start += lead
+        if not clause:
+            continue
+        deadline = _deadline(clause, when)
+        verbless = not (GENERAL.search(clause) or CONCRETE.search(clause) or STRONG.search(clause))
+        if deadline is not None and verbless and (c_start, c_end) != clauses[-1]:
+            carry = (c_start, c_end)  # "2020年10月底在试点经验基础上，" then the action
+            continue
+        own_deadline = deadline is not None
+        if deadline is None:
+            deadline = inherited  # a deadline at the head of a sentence governs its later clauses
+        commitment = _clause_commitment(clause, deadline, when, cited, organization, pledged)
+        if own_deadline:
+            inherited = deadline
+        if _strength(THIRD_PERSON.sub("", clause)) in ("strong", "aspirational") or own_deadline:
+            pledged = True
+        if commitment is None:
+            continue
+        commitment.start, commitment.end = offset + c_start, offset + c_start + len(clause)
+        commitment.sentence = sentence.strip()
+        results.append(commitment)
+    return results
+
+
+def _deadline(clause: str, when: date | None):
+    """The clause's deadline; bare 二季度 / 上半年 / 全年 count when they open a pledge clause."""
+    deadline = find_deadline(clause, when)
+    if deadline is None:
+        cued = find_deadline("要在" + clause, when)
+        if cued is not None and cued.start >= 2:
+            deadline = replace(cued, start=cued.start - 2, end=cued.end - 2)
+    if deadline is None and "全年" in clause and when is not None:
+        start = clause.index("全年")
+        deadline = Deadline(text="全年", start=start, end=start + 2, date=f"{when.year}-12-31", precision="year",
+                            resolved=True)  # fmt: skip
+    return deadline
+
+
+def _clause_commitment(clause, deadline, when, cited, organization, pledged=False) -> Commitment | None:
+    subject = THIRD_PERSON.sub("", clause)
+    if EXHORTATION.search(subject) or ABSTRACT_ONLY.match(subject):
+        return None
+    achieved = ACHIEVED.search(subject)
+    if achieved and not (FUTURE.search(subject) and not re.search(r"已经?(完成|实现|建成|压缩|达到)", subject)):
+        return None
+    quantities = [q for q in find_quantities(clause)]
+    strength = _strength(subject)
+    concrete = bool(CONCRETE.search(subject)) or bool(FREQUENCY.search(subject))
+    has_deadline = deadline is not None
+    if strength is None and not (has_deadline and concrete) and not (pledged and (concrete or quantities)):
+        return None
+    if not (has_deadline or quantities or concrete):
+        return None
+    testable = (has_deadline and deadline.precision != "vague") or quantities or FREQUENCY.search(subject)
+    tier = "core" if testable or (strength == "strong" and concrete) else "borderline"
+    actor_match = ACTOR.search(subject)
+    counterparty = COUNTERPARTY.search(subject)
+    return Commitment(
+        text=clause,
+        start=0,
+        end=0,
+        sentence="",
+        action=_action(subject, deadline),
+        strength=strength or "general",
+        tier=tier,
+        topic=_topic(clause),
+        cited=cited,
+        deadline=deadline.date if deadline else None,
+        deadline_precision=deadline.precision if deadline else None,
+        deadline_text=deadline.text if deadline else None,
+        deadline_resolved=deadline.resolved if deadline else True,
+        quantities=[_quantity_dict(q) for q in quantities],
+        actor=actor_match.group("actor") if actor_match else organization,
+        actor_implicit=actor_match is None,
+        counterparty=counterparty.group("cp") if counterparty else None,
+    )
+
+
+def _strength(clause: str) -> str | None:
+    if STRONG.search(clause):
+        return "strong"
+    if ASPIRATIONAL.search(clause):
+        return "aspirational"
+    if GENERAL.search(clause) or URGENT.search(clause):
+        return "general"
+    return None
+
+
+def _action(clause: str, deadline) -> str:
+    action = clause
+    if deadline is not None:
+        action = action.replace(deadline.text, "")
+    action = re.sub(r"^(要|将|确保|力争|争取|务必|必须|努力|坚决|切实做到|下一步|同时)+", "", action)
+    return action.strip("，、 ") or clause
+
+
+def _topic(clause: str) -> str:
+    for name, pattern in TOPICS:
+        if re.search(pattern, clause):
+            return name
+    return "other"
+
+
+def _quantity_dict(quantity) -> dict:
+    data = {"text": quantity.text, "unit": quantity.unit, "qualifier": quantity.qualifier}
+    if quantity.value is not None:
+        data["value"] = quantity.value
+    if quantity.low is not None or quantity.high is not None:
+        data["low"], data["high"] = quantity.low, quantity.high
+    if getattr(quantity, "role", None):
+        data["role"] = quantity.role
+    return data
