@@ -97,6 +97,8 @@ def evaluate_commitments(documents: list[dict]) -> CommitmentReport:
     started = time.perf_counter()
     for doc in documents:
         report.documents += 1
+        if doc.get("doc_type") == "notice":  # notices are never mined (MINED_TYPES); their dates are not pledges
+            continue
         text = doc["text"]
         gold = []
         for item in doc.get("commitments", []):

@@ -12,11 +12,13 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
-from monitor.commitments.deadline import Deadline, find_deadline
+from monitor.commitments.deadline import Deadline, find_deadline, find_deadlines
 from monitor.commitments.quantity import find_quantities
+from monitor.extract.script import to_simplified
 
 ASCII_TO_FULL = str.maketrans({",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "（", ")": "）"})
 SENTENCE_END = re.compile(r"[。！？；\n]")
+PRECISION_RANK = {"day": 5, "month": 4, "quarter": 3, "half": 2, "year": 1, "vague": 0}  # the most precise wins
 PARAGRAPH_END = re.compile(r"\n")
 CLAUSE_END = re.compile(r"[，：]")
 
@@ -33,7 +35,15 @@ CONCRETE = re.compile(
     r"联系服务|全覆盖"
 )
 MEETING = re.compile(
-    r"^(今天|今天上午|今天下午|这次|本次|此次)?[^。]{0,20}(召开|举行)[^。]{0,40}(会|会议)|主要任务是|会议的主要任务"
+    r"^(今天|今天上午|今天下午|这次|本次|此次)?[^。]{0,20}(召开|举行)[^。]{0,40}(会|会议)|主要任务是|会议的主要任务|"
+    r"(大会|会议|推进会|座谈会)(召开|举行)$|作了(表态)?发言|作了(交流)?发言|通报了|讲得很好|我都同意|感谢"
+)
+PAST_IN_CLAUSE = re.compile(
+    r"[\u4e00-\u9fff]了(?![解如])|由过去|过去的|只有|较去年|比去年|同比(增长|下降|减少|提高)|以来|实现良好开局|\d+多[个家件项户]"
+)
+HEADING = re.compile(r"^([（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、|第[一二三四五六七八九十]+[，,、])")
+RHETORIC = re.compile(
+    r"弘扬.{0,16}(作风|精神)|树立.{0,20}(理念|作风)|^谁(就|能)|^(我们)?要以.{0,20}(担当|精神|作风|状态)|没有完成时|^下大力气|抓紧抓好$"
 )
 PAST_START = re.compile(
     r"^(去年|前年|过去一年|过去几年|过去|一年来|两年来|三年来|五年来|多年来|近年来|近几年|近三年|今年以来|上半年以来|"
@@ -144,11 +154,16 @@ def extract_commitments(
 ) -> list[Commitment]:
     """Every commitment in ``text`` (offsets refer to ``text``); cited targets are returned with ``cited``."""
     normalised = normalise_punctuation(text)
+    simplified = to_simplified(normalised)
+    if len(simplified) == len(normalised):
+        normalised = simplified  # traditional copies are read in simplified script; offsets stay valid
     when = parse_speech_date(speech_date)
     found: list[Commitment] = []
     for p_start, p_end in spans(normalised, PARAGRAPH_END):
         past = False  # a paragraph that reviews what was done stays in the past until a pledge word
         paragraph = normalised[p_start:p_end]
+        if HEADING.match(paragraph.strip()) and len(paragraph.strip()) <= 30 and not find_deadline(paragraph, when):
+            continue  # a heading (（一）抓紧兑现惠企政策) names a task group, not a pledge
         for s_start, s_end in spans(paragraph, SENTENCE_END):
             sentence = paragraph[s_start:s_end]
             head = sentence.strip()
@@ -158,11 +173,14 @@ def extract_commitments(
                 past = False
             if past and not FUTURE_CUE.search(head):
                 continue
-            found.extend(_sentence_commitments(sentence, p_start + s_start, when, organization))
+            future = bool(FUTURE_CUE.search(paragraph))
+            found.extend(_sentence_commitments(sentence, p_start + s_start, when, organization, future))
     return found
 
 
-def _sentence_commitments(sentence: str, offset: int, when: date | None, organization: str | None) -> list[Commitment]:
+def _sentence_commitments(
+    sentence: str, offset: int, when: date | None, organization: str | None, future: bool = True
+) -> list[Commitment]:
     stripped = sentence.strip()
     if len(stripped) < 6 or COUNTER.search(stripped) or MEETING.search(stripped):
         return []
@@ -189,7 +207,7 @@ def _sentence_commitments(sentence: str, offset: int, when: date | None, organiz
         own_deadline = deadline is not None
         if deadline is None:
             deadline = inherited  # a deadline at the head of a sentence governs its later clauses
-        commitment = _clause_commitment(clause, deadline, when, cited, organization, pledged)
+        commitment = _clause_commitment(clause, deadline, when, cited, organization, pledged, future)
         if own_deadline:
             inherited = deadline
         if _strength(THIRD_PERSON.sub("", clause)) in ("strong", "aspirational") or own_deadline:
@@ -204,7 +222,8 @@ def _sentence_commitments(sentence: str, offset: int, when: date | None, organiz
 
 def _deadline(clause: str, when: date | None):
     """The clause's deadline; bare 二季度 / 上半年 / 全年 count when they open a pledge clause."""
-    deadline = find_deadline(clause, when)
+    dated = [d for d in find_deadlines(clause, when) if d.date is not None]
+    deadline = max(dated, key=lambda d: PRECISION_RANK.get(d.precision, 0)) if dated else find_deadline(clause, when)
     if deadline is None:
         cued = find_deadline("要在" + clause, when)
         if cued is not None and cued.start >= 2:
@@ -216,9 +235,11 @@ def _deadline(clause: str, when: date | None):
     return deadline
 
 
-def _clause_commitment(clause, deadline, when, cited, organization, pledged=False) -> Commitment | None:
+def _clause_commitment(clause, deadline, when, cited, organization, pledged=False, future=True) -> Commitment | None:
     subject = THIRD_PERSON.sub("", clause)
-    if EXHORTATION.search(subject) or ABSTRACT_ONLY.match(subject):
+    if EXHORTATION.search(subject) or ABSTRACT_ONLY.match(subject) or RHETORIC.search(subject):
+        return None
+    if PAST_IN_CLAUSE.search(subject) and not STRONG.search(subject) and not ASPIRATIONAL.search(subject):
         return None
     achieved = ACHIEVED.search(subject)
     if achieved and not (FUTURE.search(subject) and not re.search(r"已经?(完成|实现|建成|压缩|达到)", subject)):
@@ -227,7 +248,19 @@ def _clause_commitment(clause, deadline, when, cited, organization, pledged=Fals
     strength = _strength(subject)
     concrete = bool(CONCRETE.search(subject)) or bool(FREQUENCY.search(subject))
     has_deadline = deadline is not None
-    if strength is None and not (has_deadline and concrete) and not (pledged and (concrete or quantities)):
+    if deadline is not None and deadline.text == "全年" and not future:
+        deadline, has_deadline = None, False  # 全年新增… in a review of the year is an achievement
+    own_deadline = deadline is not None and deadline.text in clause
+    if deadline is not None and not own_deadline and not (concrete or quantities):
+        return None  # an inherited deadline needs a deliverable of the clause's own
+    standalone = future and (bool(quantities) or bool(FREQUENCY.search(subject)))  # 办结率保持在98%以上
+    dated_target = has_deadline and bool(quantities)
+    if (
+        strength is None
+        and not (has_deadline and (concrete or dated_target))
+        and not (pledged and concrete)
+        and not standalone
+    ):
         return None
     if not (has_deadline or quantities or concrete):
         return None
