@@ -153,10 +153,10 @@ def extract_commitments(
     text: str, speech_date: str | None = None, *, organization: str | None = None
 ) -> list[Commitment]:
     """Every commitment in ``text`` (offsets refer to ``text``); cited targets are returned with ``cited``."""
-    normalised = normalise_punctuation(text)
-    simplified = to_simplified(normalised)
-    if len(simplified) == len(normalised):
-        normalised = simplified  # traditional copies are read in simplified script; offsets stay valid
+    shown = normalise_punctuation(text)
+    normalised = to_simplified(shown)
+    if len(normalised) != len(shown):
+        normalised = shown  # traditional copies are read in simplified script only when offsets stay valid
     when = parse_speech_date(speech_date)
     found: list[Commitment] = []
     for p_start, p_end in spans(normalised, PARAGRAPH_END):
@@ -175,6 +175,8 @@ def extract_commitments(
                 continue
             future = bool(FUTURE_CUE.search(paragraph))
             found.extend(_sentence_commitments(sentence, p_start + s_start, when, organization, future))
+    for commitment in found:  # report the words as written (traditional stays traditional)
+        commitment.text = shown[commitment.start : commitment.end]
     return found
 
 

@@ -1,0 +1,91 @@
+"""Commitments in storage: mined per speech, evidence per copy, review with an audit log, overdue computed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from monitor.commitments.track import ReviewError, display_status, list_commitments, mine_commitments, review
+from monitor.dedup.cluster import cluster_documents
+from monitor.extract.script import matching_text
+from storage.documents import DocumentRecord, content_hash_of, store_documents
+from storage.models import Commitment, CommitmentEvent
+
+SPEECH = (
+    "同志们：\n今天召开全区优化营商环境大会。\n"
+    "一、深化改革\n去年以来，全区深入推进“放管服”改革，企业开办时间由过去的5个工作日压缩至1个工作日，"
+    "工程建设项目审批时间压缩至60个工作日以内，新增市场主体1.2万户，营商环境评价排名全市第三。"
+    "但也要清醒看到，我们在审批效率、要素保障、政策兑现、干部作风等方面与先进地区相比还有不少差距，"
+    "企业反映的融资难、用地难、招工难等问题还没有得到根本解决，部分干部服务企业的主动性还不够强。"
+    "营商环境是一个地区的重要软实力，哪里的营商环境好，哪里就能吸引更多的资金、技术和人才，"
+    "我们必须以更大的决心、更实的举措，推动营商环境实现新的更大突破。\n"
+    "要加快“标准地”改革，确保2020年9月底前至少完成一宗“标准地”出让。"
+    "尽快完成14项政府统一服务事项。向市里争取落户1-2支产业引导基金。\n"
+    "二、优化服务\n区行政审批局要在年底前实现企业开办全程网办，开办时间压缩至1个工作日以内。"
+    "区政务服务中心要在10月底前建成企业服务专区，为企业提供帮办代办服务。\n"
+    "三、强化保障\n各部门要切实加强组织领导，确保各项任务落到实处。"
+    "区营商办要每季度通报一次各单位工作进展，对排名靠后的单位进行约谈。\n谢谢大家！"
+)
+
+
+def record(url: str, text: str, kind: str = "gov", truncated: bool = False) -> DocumentRecord:
+    return DocumentRecord(
+        url=url, final_url=url, source=kind, source_kind=kind, http_status=200,
+        content_hash=content_hash_of(text, b""), raw_html=b"", text=text,
+        analysis={"match_text": matching_text(text), "truncated": truncated, "doc_type": "speech",
+                  "speech_date": "2020-08"},
+    )  # fmt: skip
+
+
+def test_commitments_belong_to_the_speech_and_copies_add_evidence(database):
+    cut = SPEECH[: SPEECH.index("二、")]
+    store_documents(database, [record("http://tpl/cut", cut, kind="template", truncated=True)])
+    cluster_documents(database)
+    first = mine_commitments(database)
+    store_documents(database, [record("http://gov/full", SPEECH)])
+    cluster_documents(database)
+    second = mine_commitments(database)
+    assert first.new >= 3 and second.seen_again >= 3 and second.new >= 2  # the missing part adds its pledges
+    with database.read() as session:
+        rows = session.scalars(select(Commitment)).all()
+    assert len({r.speech_id for r in rows}) == 1
+    land = next(r for r in rows if "标准地" in r.text and r.deadline)
+    assert land.deadline == "2020-09-30" and len(land.evidence) == 2 and land.status == "new" and land.flagged
+    assert mine_commitments(database).documents == 0  # idempotent
+
+
+def test_review_lifecycle_with_audit_log(database):
+    store_documents(database, [record("http://gov/full", SPEECH)])
+    cluster_documents(database)
+    mine_commitments(database)
+    target = list_commitments(database, status="new")[0]
+    with pytest.raises(ReviewError):
+        review(database, target.id, "done", note="已完成")  # only accepted ones can be done
+    accepted = review(database, target.id, "accept", reviewer="analyst", note="testable")
+    assert accepted.status == "accepted" and not accepted.flagged
+    with pytest.raises(ReviewError, match="evidence"):
+        review(database, target.id, "done")
+    done = review(database, target.id, "done", reviewer="analyst", note="http://example.gov.cn/notice")
+    assert done.status == "done"
+    with database.read() as session:
+        actions = session.scalars(
+            select(CommitmentEvent.action)
+            .where(CommitmentEvent.commitment_id == target.id)
+            .order_by(CommitmentEvent.id)
+        ).all()
+    assert actions == ["flagged", "accept", "done"]
+    with pytest.raises(ReviewError, match="no commitment"):
+        review(database, 999_999, "accept")
+
+
+def test_accepted_commitments_past_their_deadline_are_overdue(database):
+    store_documents(database, [record("http://gov/full", SPEECH)])
+    cluster_documents(database)
+    mine_commitments(database)
+    dated = next(r for r in list_commitments(database) if r.deadline)
+    review(database, dated.id, "accept")
+    row = next(r for r in list_commitments(database, status="overdue") if r.id == dated.id)
+    assert display_status(row, today=date(2030, 1, 1)) == "overdue"
+    assert display_status(row, today=date(2000, 1, 1)) == "accepted"
