@@ -550,13 +550,14 @@ def speeches_show(speech_id, output_format, db_url) -> None:
 
 COMMITMENT_FIELDS = ("id", "status", "speech_id", "deadline", "deadline_precision", "deadline_text", "text",
                      "action", "quantities", "strength", "tier", "topic", "actor", "actor_implicit", "counterparty",
-                     "cited", "flagged", "reviewer", "note", "evidence", "document_id")  # fmt: skip
+                     "cited", "flagged", "reviewer", "note", "evidence", "document_id", "relation", "related_id",
+                     "fulfilment")  # fmt: skip
 
 
 def commitment_record(row) -> dict:
     from monitor.commitments.track import display_status
 
-    record = {name: getattr(row, name) for name in COMMITMENT_FIELDS}
+    record = {name: getattr(row, name) for name in COMMITMENT_FIELDS if name != "fulfilment"}
     record["status"] = display_status(row)
     return record
 
@@ -590,6 +591,15 @@ def commitments_list(status, due_before, topic, include_cited, limit, output_for
     finally:
         db.close()
     records = [commitment_record(row) for row in rows]
+    if output_format != "table":
+        from monitor.commitments.track import fulfilment_events
+
+        db = open_db(db_url)
+        try:
+            for record in records:
+                record["fulfilment"] = fulfilment_events(db, record["id"])
+        finally:
+            db.close()
     if output_format == "json":
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -30,6 +31,32 @@ class MineCounts:
     documents: int = 0
     new: int = 0
     seen_again: int = 0
+    restated: int = 0
+    changed: int = 0
+    fulfilment: int = 0
+
+
+SIMILAR = 0.5  # character-bigram Jaccard of two actions for "the same pledge, said again"
+FULFILMENT_SIMILAR = 0.5  # share of the pledge's character bigrams found in one clause of the report
+DONE_MARKER = re.compile(
+    r"已经?(完成|建成|上线|落户|出台|开通|实现|投用|投产|开工)|如期(完成|建成)|提前完成|全面完成|顺利完成"
+)
+
+
+def bigrams(text: str) -> set[str]:
+    form = matching_text(text)
+    return {form[i : i + 2] for i in range(len(form) - 1)}
+
+
+def coverage(pledge: str, clause: str) -> float:
+    """Share of the pledge's character bigrams that a clause of a later report repeats."""
+    x, y = bigrams(pledge), bigrams(clause)
+    return len(x & y) / len(x) if x else 0.0
+
+
+def similarity(a: str, b: str) -> float:
+    x, y = bigrams(a), bigrams(b)
+    return len(x & y) / len(x | y) if x and y else 0.0
 
 
 def commitment_key(text: str) -> str:
@@ -77,12 +104,89 @@ def mine_commitments(db: Database) -> MineCounts:
                 row = _new_commitment(speech.id, document.id, item)
                 session.add(row)
                 session.flush()
-                session.add(CommitmentEvent(commitment_id=row.id, at=row.created_at, action="flagged",
-                                            details={"document_id": document.id}))  # fmt: skip
+                relation = _link_across_speeches(session, row, speech)
+                if relation == "restated":
+                    counts.restated += 1
+                elif relation == "changed":
+                    counts.changed += 1
+                details = {"document_id": document.id, "related_id": row.related_id}
+                event = CommitmentEvent(commitment_id=row.id, at=row.created_at, action=relation or "flagged")
+                event.details = details
+                session.add(event)
                 known.append(row)
                 counts.new += 1
+            counts.fulfilment += _fulfilment_evidence(session, document, speech)
             document.commitments_hash = document.content_hash
     return counts
+
+
+def _link_across_speeches(session, row: Commitment, speech: Speech) -> str | None:
+    """Link a pledge said again in a later speech of the same place: ``restated`` (same deadline and target,
+    not flagged again) or ``changed`` (deadline or target moved: flagged again, both versions kept)."""
+    if row.cited or not speech.region_code:
+        return None
+    earlier = session.execute(
+        select(Commitment)
+        .join(Speech, Speech.id == Commitment.speech_id)
+        .where(Speech.region_code == speech.region_code, Commitment.speech_id != speech.id, Commitment.cited.is_(False))
+    ).scalars()
+    best, best_score = None, SIMILAR
+    for candidate in earlier:
+        score = similarity(candidate.action or candidate.text, row.action or row.text)
+        if score >= best_score:
+            best, best_score = candidate, score
+    if best is None:
+        return None
+    same_target = best.deadline == row.deadline and _values(best.quantities) == _values(row.quantities)
+    row.related_id, row.relation = best.id, "restated" if same_target else "changed"
+    row.flagged = not same_target
+    return row.relation
+
+
+def _values(quantities: list | None) -> set:
+    return {(q.get("value"), q.get("low"), q.get("high"), q.get("unit")) for q in quantities or []}
+
+
+def _fulfilment_evidence(session, document: Document, speech: Speech) -> int:
+    """Sentences of a later document of the same place that report a pledge as done (已完成…出让, 已落户2支基金)
+    become evidence on the commitment, with a ``done`` suggestion for a person to confirm."""
+    if not speech.region_code:
+        return 0
+    sentences = [c for c in re.split(r"[。！？；，\n]", document.text or "") if DONE_MARKER.search(c)]
+    if not sentences:
+        return 0
+    open_rows = session.execute(
+        select(Commitment)
+        .join(Speech, Speech.id == Commitment.speech_id)
+        .where(Speech.region_code == speech.region_code, Commitment.speech_id != speech.id,
+               Commitment.status.in_(("new", "accepted")), Commitment.cited.is_(False))
+    ).scalars().all()  # fmt: skip
+    added = 0
+    for row in open_rows:
+        best = max(sentences, key=lambda clause: coverage(row.action or row.text, clause))
+        if coverage(row.action or row.text, best) < FULFILMENT_SIMILAR:
+            continue
+        already = session.scalar(
+            select(CommitmentEvent.id).where(CommitmentEvent.commitment_id == row.id,
+                                             CommitmentEvent.action == "fulfilment",
+                                             CommitmentEvent.details["document_id"].as_integer() == document.id)
+        )  # fmt: skip
+        if already:
+            continue
+        session.add(CommitmentEvent(commitment_id=row.id, at=datetime.now(UTC), action="fulfilment",
+                                    details={"document_id": document.id, "sentence": best.strip(),
+                                             "suggest": "done"}))  # fmt: skip
+        added += 1
+    return added
+
+
+def fulfilment_events(db: Database, commitment_id: int) -> list[dict]:
+    with db.read() as session:
+        rows = session.scalars(
+            select(CommitmentEvent).where(CommitmentEvent.commitment_id == commitment_id,
+                                          CommitmentEvent.action == "fulfilment").order_by(CommitmentEvent.id)
+        )  # fmt: skip
+        return [dict(row.details or {}, at=row.at.isoformat()) for row in rows]
 
 
 def _same_commitment(known: list[Commitment], text: str) -> Commitment | None:

@@ -89,3 +89,55 @@ def test_accepted_commitments_past_their_deadline_are_overdue(database):
     row = next(r for r in list_commitments(database, status="overdue") if r.id == dated.id)
     assert display_status(row, today=date(2030, 1, 1)) == "overdue"
     assert display_status(row, today=date(2000, 1, 1)) == "accepted"
+
+
+def _speech_record(url: str, text: str, speech_date: str, region: str = "440310") -> DocumentRecord:
+    rec = record(url, text)
+    rec.analysis.update(speech_date=speech_date, region_code=region)
+    return rec
+
+
+FILLER = (
+    "同志们：\n今天召开全区优化营商环境大会。过去一年，全区上下坚持以企业需求为导向，营商环境持续改善，"
+    "企业满意度明显提升，但与先进地区相比，我们在审批效率、要素保障、政策兑现等方面还有不少差距，"
+    "企业反映的融资难、用地难等问题还没有得到根本解决，部分干部服务企业的主动性、专业性还有待提高。"
+    "营商环境只有更好，没有最好，我们必须以更大的决心、更实的举措推动营商环境实现新的更大突破。\n"
+)
+
+
+def test_a_pledge_said_again_is_restated_and_a_moved_one_changed(database):
+    first = FILLER + "区政务服务中心要在2023年10月底前建成企业服务专区。\n确保年内新增市场主体2万户以上。"
+    later = (
+        FILLER.replace("过去一年", "一年来")
+        + "区政务服务中心要在2023年10月底前建成企业服务专区。\n确保年内新增市场主体3万户以上。\n再见。"
+    )
+    store_documents(database, [_speech_record("http://gov/2023-01", first, "2023-01")])
+    cluster_documents(database)
+    mine_commitments(database)
+    store_documents(database, [_speech_record("http://gov/2023-06", later, "2023-06")])
+    cluster_documents(database)
+    counts = mine_commitments(database)
+    with database.read() as session:
+        rows = session.scalars(select(Commitment).where(Commitment.relation.is_not(None))).all()
+    relations = {r.relation: r for r in rows}
+    assert counts.restated >= 1 and counts.changed >= 1
+    assert not relations["restated"].flagged and relations["changed"].flagged
+    assert relations["changed"].related_id is not None
+
+
+def test_a_later_report_of_completion_is_evidence(database):
+    pledge = FILLER + "确保2023年9月底前至少完成一宗“标准地”出让。"
+    report = (
+        "9月28日，区自然资源局发布消息，我区首宗“标准地”已完成出让，标志着“标准地”改革取得实质性进展。"
+        "下一步，区里将总结经验，在更多产业园区推广。" * 3
+    )
+    store_documents(database, [_speech_record("http://gov/pledge", pledge, "2023-03")])
+    cluster_documents(database)
+    mine_commitments(database)
+    store_documents(database, [_speech_record("http://gov/report", report, "2023-09-28")])
+    cluster_documents(database)
+    counts = mine_commitments(database)
+    assert counts.fulfilment >= 1
+    with database.read() as session:
+        event = session.scalar(select(CommitmentEvent).where(CommitmentEvent.action == "fulfilment"))
+    assert "已完成出让" in event.details["sentence"] and event.details["suggest"] == "done"
