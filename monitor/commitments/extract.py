@@ -42,8 +42,13 @@ PAST_IN_CLAUSE = re.compile(
     r"[\u4e00-\u9fff]了(?![解如])|由过去|过去的|只有|较去年|比去年|同比(增长|下降|减少|提高)|以来|实现良好开局|\d+多[个家件项户]"
 )
 HEADING = re.compile(r"^([（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、|第[一二三四五六七八九十]+[，,、])")
+PROBLEM = re.compile(r"还有不少|还存在|仍有|仍然存在|依然存在|偏少|不够|不足|短板|差距|靠后|滞后|薄弱|亟待|需要改进")
+TASK_HEADING = re.compile(
+    r"^([（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+是要?|[一二三四五六七八九十]+、)"
+)
+TABLE_HEADER = re.compile(r"序号|责任单位\s+完成时限")
 RHETORIC = re.compile(
-    r"弘扬.{0,16}(作风|精神)|树立.{0,20}(理念|作风)|^谁(就|能)|^(我们)?要以.{0,20}(担当|精神|作风|状态)|没有完成时|^下大力气|抓紧抓好$"
+    r"一(件|项|个)一(件|项|个)|重点抓好[一二三四五六七八九十几]+(件事|个方面)|弘扬.{0,16}(作风|精神)|树立.{0,20}(理念|作风)|^谁(就|能)|^(我们)?要以.{0,20}(担当|精神|作风|状态)|没有完成时|^下大力气|抓紧抓好$"
 )
 PAST_START = re.compile(
     r"^(去年|前年|过去一年|过去几年|过去|一年来|两年来|三年来|五年来|多年来|近年来|近几年|近三年|今年以来|上半年以来|"
@@ -153,6 +158,8 @@ def extract_commitments(
     text: str, speech_date: str | None = None, *, organization: str | None = None
 ) -> list[Commitment]:
     """Every commitment in ``text`` (offsets refer to ``text``); cited targets are returned with ``cited``."""
+    if not FUTURE_CUE.search(to_simplified(text)):
+        return []  # a report of what was done, with no pledge word anywhere, promises nothing
     shown = normalise_punctuation(text)
     normalised = to_simplified(shown)
     if len(normalised) != len(shown):
@@ -184,7 +191,7 @@ def _sentence_commitments(
     sentence: str, offset: int, when: date | None, organization: str | None, future: bool = True
 ) -> list[Commitment]:
     stripped = sentence.strip()
-    if len(stripped) < 6 or COUNTER.search(stripped) or MEETING.search(stripped):
+    if len(stripped) < 6 or COUNTER.search(stripped) or MEETING.search(stripped) or TABLE_HEADER.search(stripped):
         return []
     cited = bool(CITED.search(stripped)) and not OWN_BODY_CITED.search(stripped)
     clauses = spans(sentence, CLAUSE_END)
@@ -214,12 +221,38 @@ def _sentence_commitments(
             inherited = deadline
         if _strength(THIRD_PERSON.sub("", clause)) in ("strong", "aspirational") or own_deadline:
             pledged = True
+        previous = results[-1] if results else None
+        follows = previous is not None and previous.end == offset + c_start - 1  # the clause right before
+        if follows and own_deadline and previous.deadline is None and _continues(clause, deadline):
+            _extend(previous, sentence, offset, c_start, clause, deadline, commitment)  # 研究设立…，力争二季度完成设立
+            continue
         if commitment is None:
             continue
         commitment.start, commitment.end = offset + c_start, offset + c_start + len(clause)
         commitment.sentence = sentence.strip()
         results.append(commitment)
     return results
+
+
+def _continues(clause: str, deadline) -> bool:
+    """A clause that only adds when (and how firmly) to the clause before: 力争二季度完成设立, 于4月底前报备."""
+    rest = clause.replace(deadline.text, "")
+    rest = re.sub(r"^(并|要|将|于|在|确保|力争|争取|务必|必须|努力)+", "", rest)
+    return len(rest) <= 8
+
+
+def _extend(previous: Commitment, sentence: str, offset: int, c_start: int, clause: str, deadline, merged) -> None:
+    previous.end = offset + c_start + len(clause)
+    previous.text = sentence[previous.start - offset : previous.end - offset]
+    previous.deadline, previous.deadline_precision = deadline.date, deadline.precision
+    previous.deadline_text, previous.deadline_resolved = deadline.text, deadline.resolved
+    if merged is not None:
+        ranks = {"general": 0, "aspirational": 1, "strong": 2}
+        if ranks.get(merged.strength, 0) > ranks.get(previous.strength, 0):
+            previous.strength = merged.strength
+        previous.quantities = previous.quantities or merged.quantities
+    if deadline.precision != "vague":
+        previous.tier = "core"
 
 
 def _deadline(clause: str, when: date | None):
@@ -241,8 +274,11 @@ def _clause_commitment(clause, deadline, when, cited, organization, pledged=Fals
     subject = THIRD_PERSON.sub("", clause)
     if EXHORTATION.search(subject) or ABSTRACT_ONLY.match(subject) or RHETORIC.search(subject):
         return None
-    if PAST_IN_CLAUSE.search(subject) and not STRONG.search(subject) and not ASPIRATIONAL.search(subject):
+    firm = STRONG.search(subject) or ASPIRATIONAL.search(subject)
+    if (PAST_IN_CLAUSE.search(subject) or PROBLEM.search(subject)) and not firm:
         return None
+    if TASK_HEADING.match(subject) and len(subject) <= 20 and deadline is None and not find_quantities(clause):
+        return None  # （一）全面完成包联对接 / 三是要在兑现惠企政策上下功夫: a task heading
     achieved = ACHIEVED.search(subject)
     if achieved and not (FUTURE.search(subject) and not re.search(r"已经?(完成|实现|建成|压缩|达到)", subject)):
         return None
@@ -250,7 +286,7 @@ def _clause_commitment(clause, deadline, when, cited, organization, pledged=Fals
     strength = _strength(subject)
     concrete = bool(CONCRETE.search(subject)) or bool(FREQUENCY.search(subject))
     has_deadline = deadline is not None
-    if deadline is not None and deadline.text == "全年" and not future:
+    if deadline is not None and deadline.text == "全年" and not future and not clause.rstrip().endswith("全年"):
         deadline, has_deadline = None, False  # 全年新增… in a review of the year is an achievement
     own_deadline = deadline is not None and deadline.text in clause
     if deadline is not None and not own_deadline and not (concrete or quantities):

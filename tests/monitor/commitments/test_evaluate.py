@@ -1,7 +1,7 @@
 """The commitment quality gate on tests/gold/commitments (floors pinned at the measured figures).
 
-The issue's targets are core recall >= 0.90, precision >= 0.85, deadline exact >= 0.95; recall is met, the
-other two are pinned where they stand so that they can only go up (see README, "Commitments").
+The issue's targets are core recall >= 0.90, precision >= 0.85, deadline exact >= 0.95; recall and deadline are
+met, precision is pinned where it stands so that it can only go up (see README, "Commitments").
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ def test_core_recall_floor(report):
 
 
 def test_precision_floor(report):
-    assert report.precision >= 0.74, report.false_hits[:10]
+    assert report.precision >= 0.77, report.false_hits[:10]
 
 
 def test_deadline_exact_floor(report):
-    assert report.deadline_accuracy >= 0.93, report.wrong_deadlines[:10]
+    assert report.deadline_accuracy >= 0.95, report.wrong_deadlines[:10]
 
 
 def test_quantity_and_strength_floors(report):
