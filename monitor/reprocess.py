@@ -59,6 +59,8 @@ def reprocess_documents(
                 counts.failed += 1
                 continue
             if any(getattr(document, key) != value for key, value in values.items()):
+                if values["content_hash"] != document.content_hash:  # new text: cluster and mine it again
+                    values.update(fingerprinted_hash=None, commitments_hash=None)
                 updates.append((document.id, values))
         if updates:
             with db.write() as session:

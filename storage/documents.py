@@ -108,6 +108,7 @@ def store_documents(db: Database, records: Iterable[DocumentRecord]) -> WriteRes
             elif known[url][0] != record.content_hash:
                 values = _row(record)
                 values.pop("first_seen_at")
+                values.update(fingerprinted_hash=None, commitments_hash=None)  # changed text: cluster and mine again
                 session.execute(update(Document).where(Document.url == url).values(**values))
                 result.updated += 1
                 _count_chrome(chrome, record, known[url][1] or [], new_page=False)

@@ -140,10 +140,10 @@ class Document(Base):
     exact_hash: Mapped[str | None] = mapped_column(String(40), index=True)
     norm_length: Mapped[int | None] = mapped_column(Integer)
     compilation: Mapped[bool | None] = mapped_column(Boolean)
-    fingerprinted_hash: Mapped[str | None] = mapped_column(String(64))
+    fingerprinted_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # None: to be clustered
     speech_id: Mapped[int | None] = mapped_column(Integer, index=True)
     speech_link: Mapped[dict | None] = mapped_column(JSON)
-    commitments_hash: Mapped[str | None] = mapped_column(String(64))  # content_hash when commitments were mined
+    commitments_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # None: to be mined
 
 
 class ParagraphKey(Base):

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from monitor.commitments.extract import extract_commitments
 from monitor.extract.script import matching_text
@@ -81,7 +81,7 @@ def mine_commitments(db: Database) -> MineCounts:
                 .where(
                     Document.speech_id.is_not(None),
                     Document.doc_type.in_(MINED_TYPES),
-                    or_(Document.commitments_hash.is_(None), Document.commitments_hash != Document.content_hash),
+                    Document.commitments_hash.is_(None),  # cleared by the write path when the text changes
                 )
                 .order_by(Document.id)
             )
