@@ -6,7 +6,6 @@ import threading
 
 from monitor.extract.chrome import SiteChrome
 from monitor.extract.core import SiteProfile
-from monitor.extract.options import DEFAULT_OPTIONS
 from storage.chrome import load_chrome_counts
 from storage.database import Database
 
@@ -30,7 +29,3 @@ class SiteProfiles:
                 profile = SiteProfile(host=host, kind=self.kind, selectors=self.selectors, chrome=chrome)
                 self._profiles[host] = profile
             return profile
-
-
-def chrome_ready(profile: SiteProfile) -> bool:
-    return profile.chrome is not None and profile.chrome.pages >= DEFAULT_OPTIONS.chrome_min_pages

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -497,7 +496,3 @@ BUILDERS = {"trs": build_trs, "hanweb": build_hanweb, "template": build_template
 
 def http_date(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC), usegmt=True)
-
-
-def strip_tags(text: str) -> str:
-    return re.sub(r"<[^>]+>", "", text)
