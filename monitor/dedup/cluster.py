@@ -16,8 +16,8 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.dedup.canonical import refresh_speech
-from monitor.dedup.fingerprint import bands, fingerprint, to_signed, to_unsigned
-from monitor.dedup.match import Copy, Link, compare, is_compilation
+from monitor.dedup.fingerprint import bands, fingerprint, hamming, to_signed, to_unsigned
+from monitor.dedup.match import NEAR_DISTANCE, Copy, Link, compare, is_compilation
 from storage.database import Database
 from storage.locks import exclusive
 from storage.models import Commitment, Document, ParagraphKey, Speech
@@ -119,28 +119,37 @@ def _cluster_one(session: Session, document_id: int) -> str:
 
 
 def _candidates(session: Session, document: Document, fp) -> list[Copy]:
+    """Known documents worth comparing: a shared band within 3 bits, or shared paragraph keys.
+
+    Band neighbours further than 3 bits apart are dropped before any text is loaded: one-genre text has biased
+    simhash bits, so bands collide far more often than they link; containment candidates come from paragraphs.
+    """
     b = bands(fp.simhash)
-    by_band = select(*CANDIDATE_COLUMNS).where(
+    by_band = select(Document.id, Document.simhash).where(
         Document.id != document.id,
         Document.speech_id.is_not(None),
         or_(Document.band0 == b[0], Document.band1 == b[1], Document.band2 == b[2], Document.band3 == b[3]),
     )
-    rows = {row.id: row for row in session.execute(by_band)}
+    ids = {
+        row.id
+        for row in session.execute(by_band)
+        if row.simhash is not None and hamming(to_unsigned(row.simhash), fp.simhash) <= NEAR_DISTANCE
+    }
     if fp.paragraph_keys:
-        needed = 1 if len(fp.paragraph_keys) < 4 else 2
+        needed = 1 if len(fp.paragraph_keys) < 4 else 3  # a stock sentence shares one or two, a copy dozens
         shared = (
             select(ParagraphKey.document_id)
             .where(ParagraphKey.key.in_(fp.paragraph_keys), ParagraphKey.document_id != document.id)
             .group_by(ParagraphKey.document_id)
             .having(func.count() >= needed)
         )
-        ids = [i for i in session.scalars(shared) if i not in rows]
-        if ids:
-            query = select(*CANDIDATE_COLUMNS).where(Document.id.in_(ids), Document.speech_id.is_not(None))
-            rows.update({row.id: row for row in session.execute(query)})
+        ids.update(session.scalars(shared))
+    if not ids:
+        return []
+    query = select(*CANDIDATE_COLUMNS).where(Document.id.in_(sorted(ids)), Document.speech_id.is_not(None))
     return [
         Copy(row.id, to_unsigned(row.simhash), row.norm_length or 0, row.match_text or "", bool(row.compilation))
-        for row in rows.values()
+        for row in session.execute(query)
         if row.simhash is not None
     ]
 
