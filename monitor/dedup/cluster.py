@@ -136,7 +136,7 @@ def _candidates(session: Session, document: Document, fp) -> list[Copy]:
         if row.simhash is not None and hamming(to_unsigned(row.simhash), fp.simhash) <= NEAR_DISTANCE
     }
     if fp.paragraph_keys:
-        needed = 1 if len(fp.paragraph_keys) < 4 else 3  # a stock sentence shares one or two, a copy dozens
+        needed = 1 if len(fp.paragraph_keys) < 4 else 2
         shared = (
             select(ParagraphKey.document_id)
             .where(ParagraphKey.key.in_(fp.paragraph_keys), ParagraphKey.document_id != document.id)

@@ -83,9 +83,12 @@ def evaluate_dedup(copies: list[LabelledCopy]) -> DedupReport:
     from sqlalchemy import select
 
     from monitor.dedup.cluster import cluster_documents
+    from monitor.extract.clean import rejoin_hard_breaks
     from storage.models import Document
 
     started = time.perf_counter()
+    for copy in copies:  # stored bodies always come out of extraction, which rejoins hard-wrapped lines
+        copy.text = "\n".join(rejoin_hard_breaks(copy.text.splitlines()))
     with tempfile.TemporaryDirectory() as folder:
         db = Database(f"sqlite:///{folder}/dedup.db")
         records = [

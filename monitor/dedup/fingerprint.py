@@ -141,29 +141,10 @@ class Fingerprint:
     paragraph_keys: tuple[int, ...]
 
 
-ANCHOR_EVERY = 24  # an anchor where a character's code point is divisible by this (≈ one per 24 characters)
-ANCHOR_WIDTH = 16  # characters hashed from each anchor
-
-
-def anchor_keys(normalised: str) -> set[int]:
-    """Keys of windows that start at content-defined anchors of the normalised text.
-
-    They do not depend on line breaks, so a copy whose paragraphs were broken differently (hard wraps, merged
-    lines) still shares most of them; a changed character only disturbs the windows around it.
-    """
-    keys = set()
-    for index, char in enumerate(normalised[: len(normalised) - ANCHOR_WIDTH + 1]):
-        if ord(char) % ANCHOR_EVERY == 0:
-            window = normalised[index : index + ANCHOR_WIDTH].encode("utf-8")
-            keys.add(int.from_bytes(hashlib.blake2b(window, digest_size=8).digest(), "big") >> 1)
-    return keys
-
-
 def fingerprint(text: str) -> Fingerprint:
-    """Fingerprints of an extracted body (one paragraph per line): paragraph and anchor keys share one index."""
+    """Fingerprints of an extracted body (one paragraph per line)."""
     normalised = matching_text(text)
-    paragraphs = {k for k in (paragraph_key(p) for p in text.splitlines()) if k is not None}
-    keys = tuple(sorted(paragraphs | anchor_keys(normalised)))
+    keys = tuple(sorted({k for k in (paragraph_key(p) for p in text.splitlines()) if k is not None}))
     return Fingerprint(
         simhash=simhash64(normalised),
         exact=hashlib.sha1(normalised.encode("utf-8")).hexdigest(),
