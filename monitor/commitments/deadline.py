@@ -60,6 +60,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from monitor.extract.numerals import numeral_value
+
 NO_SPEECH_DATE = "relative deadline without a speech date"
 BEFORE_SPEECH = "ends before the speech date"
 ROLLED_FORWARD = "yearless period already past at the speech date: taken as next year's"
@@ -98,20 +100,6 @@ class _Token(NamedTuple):
 
 # ── numerals and normalisation ─────────────────────────────────────────────────────────────────────────────
 
-_CN_DIGITS = {
-    "〇": 0,
-    "零": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 _EXTRA_FOLDS = {"○": "〇", "◯": "〇"}
 
 
@@ -123,16 +111,6 @@ def normalise(clause: str) -> str:
 def _fold_char(char: str) -> str:
     folded = unicodedata.normalize("NFKC", _EXTRA_FOLDS.get(char, char))
     return folded if len(folded) == 1 else char
-
-
-def numeral_value(numeral: str) -> int:
-    """``2025`` / ``二〇二五`` (digit by digit) / ``十二`` / ``三十一`` / ``两`` → int."""
-    if numeral.isascii():
-        return int(numeral)
-    if "十" in numeral:
-        tens, _, ones = numeral.partition("十")
-        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
-    return int("".join(str(_CN_DIGITS[char]) for char in numeral))
 
 
 # ── the grammar ────────────────────────────────────────────────────────────────────────────────────────────

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from monitor.extract.numerals import numeral_value
 from monitor.extract.script import to_simplified
 
 POSTS = (
@@ -17,42 +18,18 @@ SUBTITLE = re.compile(
 )
 DATE_LINE = re.compile(r"^[(（]?\s*(?P<y>\d{4})\s*年\s*(?:(?P<m>\d{1,2})\s*月\s*(?:(?P<d>\d{1,2})\s*日)?)?\s*[)）]?$")
 
-CN_DIGITS = {
-    "〇": 0,
-    "○": 0,
-    "零": 0,
-    "Ｏ": 0,
-    "O": 0,
-    "一": 1,
-    "二": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
+cn_number = numeral_value  # small Chinese numerals (四 → 4, 十二 → 12), see monitor.extract.numerals
 CN_DATE = re.compile(
     r"(?P<y>[〇○零ＯO一二三四五六七八九]{4})年(?P<m>[一二三四五六七八九十]{1,3})月(?:(?P<d>[一二三四五六七八九十]{1,3})日)?"
 )
-
-
-def cn_number(text: str) -> int:
-    """Small Chinese numerals: 四 → 4, 十二 → 12, 二十三 → 23, 三十一 → 31."""
-    if "十" not in text:
-        return int("".join(str(CN_DIGITS[c]) for c in text))
-    tens, _, units = text.partition("十")
-    return (CN_DIGITS[tens] if tens else 1) * 10 + (CN_DIGITS[units] if units else 0)
 
 
 def arabic_dates(text: str) -> str:
     """``二○一九年四月十二日`` → ``2019年4月12日`` (bylines of older speeches)."""
 
     def convert(match: re.Match) -> str:
-        year = "".join(str(CN_DIGITS[c]) for c in match.group("y"))
-        out = f"{year}年{cn_number(match.group('m'))}月"
-        return out + (f"{cn_number(match.group('d'))}日" if match.group("d") else "")
+        out = f"{numeral_value(match.group('y'))}年{numeral_value(match.group('m'))}月"
+        return out + (f"{numeral_value(match.group('d'))}日" if match.group("d") else "")
 
     return CN_DATE.sub(convert, text)
 
