@@ -7,11 +7,13 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from storage.database import Database
+if TYPE_CHECKING:
+    from storage.database import Database
 
 
 class LockBusy(RuntimeError):
@@ -37,8 +39,19 @@ def exclusive(db: Database, name: str, *, wait: bool = True) -> Iterator[None]:
                 conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _key(name)})
                 conn.commit()
         return
-    database = make_url(db.url).database
-    path = Path(f"{database}.{name}.lock") if database and database != ":memory:" else None
+    with file_lock(sqlite_lock_path(db.url, name), wait=wait, name=name):
+        yield
+
+
+def sqlite_lock_path(url: str, name: str) -> Path | None:
+    """The lock file for ``name`` next to a SQLite database file (None for an in-memory database)."""
+    database = make_url(url).database
+    return Path(f"{database}.{name}.lock") if database and database != ":memory:" else None
+
+
+@contextmanager
+def file_lock(path: Path | None, *, wait: bool = True, name: str = "") -> Iterator[None]:
+    """Hold an ``flock`` on ``path`` while the block runs; no path means nothing to lock."""
     if path is None:
         yield
         return
@@ -46,7 +59,7 @@ def exclusive(db: Database, name: str, *, wait: bool = True) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise LockBusy(name) from None
+            raise LockBusy(name or str(path)) from None
         try:
             yield
         finally:

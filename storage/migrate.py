@@ -13,6 +13,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from storage.locks import file_lock, sqlite_lock_path
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -41,12 +43,14 @@ def upgrade(engine: Engine) -> bool:
     """Bring the schema to head; return True when a migration ran (a cheap no-op when current).
 
     Several components of one crawl open the database at once, and several processes may meet a fresh
-    database: a thread lock, PostgreSQL's advisory lock and a re-check after a lost race keep it to one run.
+    database: a thread lock, then PostgreSQL's advisory lock or a lock file next to a SQLite file, and a
+    re-check of the revision under the lock keep it to one run.
     """
     head = head_revision()
     if current_revision(engine) == head:
         return False
-    with _LOCK:
+    lock_path = sqlite_lock_path(engine.url.render_as_string(), "migrate") if engine.dialect.name == "sqlite" else None
+    with _LOCK, file_lock(lock_path, name="migrate"):
         try:
             return _upgrade_locked(engine, head)
         except OperationalError:

@@ -34,3 +34,30 @@ def test_sqlite_runs_in_wal_mode(sqlite_url):
     with Database(sqlite_url) as db, db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
+
+
+def _open_after_barrier(url: str, barrier, results) -> None:
+    barrier.wait()
+    try:
+        with Database(url) as db:
+            results.put(len(inspect(db.engine).get_table_names()))
+    except Exception as exc:  # noqa: BLE001 - reported to the test
+        results.put(repr(exc))
+
+
+def test_processes_meeting_a_fresh_sqlite_file_migrate_it_once(tmp_path):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    barrier, results = ctx.Barrier(6), ctx.Queue()
+    procs = [ctx.Process(target=_open_after_barrier, args=(url, barrier, results)) for _ in range(6)]
+    for proc in procs:
+        proc.start()
+    outcomes = [results.get(timeout=60) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=10)
+    assert all(isinstance(o, int) for o in outcomes), outcomes
+    assert len(set(outcomes)) == 1 and outcomes[0] > 3
+    with Database(url) as db:
+        assert migrate.current_revision(db.engine) == migrate.head_revision()
