@@ -406,19 +406,27 @@ def eval_dedup(output_format) -> None:
 @eval_group.command("commitments")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--misses", is_flag=True, help="List missed gold commitments and wrong predictions.")
+@click.option(
+    "--split",
+    type=click.Choice(["main", "holdout"]),
+    default="main",
+    show_default=True,
+    help="Gold split: main (tests/gold/commitments) or the held-out set (tests/gold/commitments_holdout).",
+)
 @friendly_errors
-def eval_commitments(output_format, misses) -> None:
+def eval_commitments(output_format, misses, split) -> None:
     """Core recall, precision, deadline / quantity / strength accuracy on the commitment gold set."""
-    from monitor.commitments.evaluate import evaluate_commitments, load_gold
+    from monitor.commitments.evaluate import SPLITS, evaluate_commitments, load_gold
 
-    report = evaluate_commitments(load_gold())
+    report = evaluate_commitments(load_gold(SPLITS[split]))
     if output_format == "json":
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
         return
     from rich.table import Table
 
     table = Table(
-        title=f"Commitments on {report.documents} gold documents ({report.gold_core} core)", title_justify="left"
+        title=f"Commitments on {report.documents} {split} gold documents ({report.gold_core} core)",
+        title_justify="left",
     )
     table.add_column("metric")
     table.add_column("value", justify="right")

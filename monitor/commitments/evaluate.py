@@ -14,6 +14,8 @@ from pathlib import Path
 from monitor.commitments.extract import extract_commitments
 
 GOLD_DIR = Path(__file__).parents[2] / "tests" / "gold" / "commitments"
+HOLDOUT_DIR = Path(__file__).parents[2] / "tests" / "gold" / "commitments_holdout"  # labelled blind, never tuned on
+SPLITS = {"main": GOLD_DIR, "holdout": HOLDOUT_DIR}
 MIN_OVERLAP = 0.5
 
 
@@ -71,6 +73,7 @@ class CommitmentReport:
 
 
 def load_gold(directory: Path = GOLD_DIR) -> list[dict]:
+    """Every gold document of one split (``GOLD_DIR`` or ``HOLDOUT_DIR``), sorted by file name."""
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.json"))]
 
 

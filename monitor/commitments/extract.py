@@ -8,14 +8,16 @@ achievement, a target quoted from a higher body (kept apart as ``cited``), a slo
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
-from monitor.commitments.deadline import Deadline, find_deadline, find_deadlines
+from monitor.commitments.deadline import BEFORE_SPEECH, Deadline, find_deadline, find_deadlines
 from monitor.commitments.quantity import find_quantities
 from monitor.extract.script import to_simplified
 
+LOGGER = logging.getLogger(__name__)
 ASCII_TO_FULL = str.maketrans({",": "，", ";": "；", ":": "：", "!": "！", "?": "？", "(": "（", ")": "）"})
 SENTENCE_END = re.compile(r"[。！？；\n]")
 PRECISION_RANK = {"day": 5, "month": 4, "quarter": 3, "half": 2, "year": 1, "vague": 0}  # the most precise wins
@@ -39,7 +41,7 @@ MEETING = re.compile(
     r"(大会|会议|推进会|座谈会)(召开|举行)$|作了(表态)?发言|作了(交流)?发言|通报了|讲得很好|我都同意|感谢"
 )
 PAST_IN_CLAUSE = re.compile(
-    r"[\u4e00-\u9fff]了(?![解如])|由过去|过去的|只有|较去年|比去年|同比(增长|下降|减少|提高)|以来|实现良好开局|\d+多[个家件项户]"
+    r"[\u4e00-\u9fff]了(?![解如])|由过去|过去的|只有|较去年|比去年|同比(增长|下降|减少|提高)(?![^，。；]*以上)|以来|实现良好开局|\d+多[个家件项户]"
 )
 HEADING = re.compile(r"^([（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+、|第[一二三四五六七八九十]+[，,、])")
 PROBLEM = re.compile(r"还有不少|还存在|仍有|仍然存在|依然存在|偏少|不够|不足|短板|差距|靠后|滞后|薄弱|亟待|需要改进")
@@ -47,20 +49,37 @@ TASK_HEADING = re.compile(
     r"^([（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+是要?|[一二三四五六七八九十]+、)"
 )
 TABLE_HEADER = re.compile(r"序号|责任单位\s+完成时限")
+FIELD_LABEL = re.compile(r"^(完成时限|完成时间|时间节点|责任单位|牵头单位|配合单位|责任部门)$")  # a form's field name
+LEAD_HEADING = re.compile(  # the first sentence of a paragraph as its title: 三要在政策兑现上争先。 第一，加快兑现…。
+    r"^([（(][一二三四五六七八九十]+[)）]|[一二三四五六七八九十]+[、是要]|第[一二三四五六七八九十]+[，、]|\d{1,2}[.．、]\s?)"
+)
+REVIEW_HEADING = re.compile(  # （一）政务服务效能持续提升。 titles a review of results, not a task
+    r"(持续提升|不断增强|不断提升|稳步提升|显著提升|明显提升|更加[\u4e00-\u9fff]{2}|明显改善|成效明显|成效显著|落地见效|"
+    r"取得(明显|显著|积极)?成效|大幅(提升|压缩|下降))$"
+)
+ELABORATION = re.compile(r"^首批")  # 3月底前全面推行…，首批上线13个“一件事”: one deliverable
 RHETORIC = re.compile(
-    r"一(件|项|个)一(件|项|个)|重点抓好[一二三四五六七八九十几]+(件事|个方面)|弘扬.{0,16}(作风|精神)|树立.{0,20}(理念|作风)|^谁(就|能)|^(我们)?要以.{0,20}(担当|精神|作风|状态)|没有完成时|^下大力气|抓紧抓好$"
+    r"一(件|项|个)一(件|项|个)|(抓好|做好|办好)[一二三四五六七八九十几]+(件事|个方面)|弘扬.{0,16}(作风|精神)|树立.{0,20}(理念|作风)|^谁(就|能)|^(我们)?要以.{0,20}(担当|精神|作风|状态)|没有完成时|^下大力气|抓紧抓好$"
 )
 PAST_START = re.compile(
     r"^(去年|前年|过去一年|过去几年|过去|一年来|两年来|三年来|五年来|多年来|近年来|近几年|近三年|今年以来|上半年以来|"
     r"截至|截止|\d{4}年以来|目前，?全|特别是)"
 )
-FUTURE_CUE = re.compile(r"将|要|确保|力争|争取|计划|下一步|今后|未来|明年|年底前|年内|务必|必须")
+WILL = r"(?<![现即])将(?![\d一二三四五六七八九十近其])"  # not 现将 (herewith), not 将23个部门的…划转 (disposal 将)
+MUST = r"(?<![需重主只必纲首])要(?![素求点害闻件])"  # not 需要 / 主要 / 重要 / 要素 / 要求
+PERFECTIVE = re.compile(
+    r"(?<![为除罢])[\u4e00-\u9fff]了(?![解如])|已经|已(?!于)|累计|(?<![公])共(计|有)?[\u4e00-\u9fff]{0,5}\d|"
+    r"同比(增长|下降|减少|提高)(?![^，。；]*以上)|较(上|去)年|[年月]多?来"
+)  # a sentence reporting what was done: 组织开展了…, 共走访企业1126家, 实施一年多来
+FUTURE_CUE = re.compile(
+    rf"{WILL}|{MUST}|目标(是|为|：)|确保(?!了)|力争|争取|计划|下一步|今后|未来|明年|年底前|年内|务必|必须|坚决|一定要|力求"
+)
 FREQUENCY = re.compile(r"每(半年|年|季度|季|月|两周|周)[^，。]{0,14}(一次|召开|通报|开展|排名|评选|督查)")
 ACHIEVED = re.compile(
     r"^(去年|前年|过去|近年来|近几年|一年来|两年来|三年来|多年来|此前|以往|截至|目前已|今年以来|上半年以来|\d{4}年以来)|"
     r"已经|已(?!于)|取得了|实现了|建立了|完成了|出台了|达到了|累计|先后|成功|初步形成|有效解决|明显"
 )
-FUTURE = re.compile(r"将|要|确保|力争|争取|计划|下一步|今后|未来|年底前|年内|前完成|之前")
+FUTURE = re.compile(rf"{WILL}|{MUST}|确保(?!了)|力争|争取|计划|下一步|今后|未来|年底前|年内|前完成|之前")
 CITED = re.compile(
     r"(中央|国务院|党中央|省委|省政府|市委|市政府|上级|国家|总书记|《[^》]{2,30}》)[^，。]{0,16}(提出|要求|明确|指出|强调|部署|规定)"
 )
@@ -94,6 +113,29 @@ TOPICS = (
 ABSTRACT_ONLY = re.compile(
     r"^(要|将)?(进一步)?(加强|强化|提升|优化|完善|深化|推进|推动)[^，。]{0,8}(工作|水平|能力|作风|力度)$"
 )
+ABSTRACT_MEASURE = re.compile(  # 要完善人才引进机制, 持续擦亮“拿地即开工”品牌: a verb of degree on an abstract noun
+    r"^([^，]{0,14}?要)?(进一步|持续|不断|深入|大力|全面|切实|不折不扣地?|加快|积极|着力)*"
+    r"(加强|强化|提升|优化|完善|深化|推进|推动|落实|实施|用好|发挥|加大|扩大|擦亮|巩固|健全|规范|营造|打造|制定和落实)"
+    r"[^，。\d]{0,20}(工作|水平|能力|作风|力度|机制|体系|制度|政策|改革|成果|品牌|作用|氛围|优势|意识|理念|质效|效能|队伍|环境)$"
+)
+COPULA = re.compile(r"^(今年|明年|当前|目前|现在|这|此|也)是|^[“「][^”」]{1,12}[”」]就?是")  # 今年是…之年
+AIM = re.compile(r"^(实现|做到|达到|让|使|逐一|逐项)")  # the aim of a measure, not a deliverable of its own
+NOT_PLEDGE = (
+    ("prohibition", re.compile(r"严禁|禁止|杜绝|决不允许|不得(?!超过|少于|低于|高于)")),
+    ("sanction", re.compile(r"^对[^，]{1,24}(进行|予以|给予|一律|严肃|及时)?[^，]{0,4}(约谈|问责|追责|曝光|查处)$")),
+    ("purpose", re.compile(r"^(让|使|使得)|^为[^，]{0,24}(营造|作出|提供|创造|奠定|贡献)|^以(优异成绩|实际行动)")),
+    ("direction", re.compile(r"从[^，]{1,12}向[^，]{1,12}(转变|转型|迈进|跃升)")),
+    ("copula", COPULA),
+    ("label", re.compile(r"(是|为|如下)$")),  # 2024年主要预期目标是：… introduces the pledges, its time governs them
+    ("necessity", re.compile(r"^(需要|需|有待|亟需|亟待)")),
+    ("condition", re.compile(r"(后|之后|以后)$")),
+    ("question", re.compile(r"([\u4e00-\u9fff])不\1|哪些|什么|怎么|如何")),
+    ("slogan as target", re.compile(r"(达到|实现|形成)[“「][^”」]+[”」]的(目标|局面|格局|效果)")),
+    ("generic task", re.compile(r"(任务|目标|工作)[^，]{0,8}(完成|落实|落地|见效)$|抓好落实$|落到实处$|更大突破$")),
+)
+EXISTING_COUNT = re.compile(r"^[^，]{0,6}(?<![没所拥国具现享持占])有[^，]{0,12}\d|\d+(余|多)[个栋家户座处]$|仅有?\d")
+SLOGAN_LIST = re.compile(r"^(?P<lead>做到|实现|坚持)?[^、，“”\d]{2,6}(、[^、，“”\d]{2,6})+$")  # 马上就办、限时办结
+PLEDGE_LEAD = re.compile(r"^(要|将|确保|力争|争取|务必|必须|坚决|切实|进一步)+")
 
 
 @dataclass
@@ -171,20 +213,50 @@ def extract_commitments(
         paragraph = normalised[p_start:p_end]
         if HEADING.match(paragraph.strip()) and len(paragraph.strip()) <= 30 and not find_deadline(paragraph, when):
             continue  # a heading (（一）抓紧兑现惠企政策) names a task group, not a pledge
-        for s_start, s_end in spans(paragraph, SENTENCE_END):
+        for index, (s_start, s_end) in enumerate(spans(paragraph, SENTENCE_END)):
             sentence = paragraph[s_start:s_end]
-            head = sentence.strip()
-            if PAST_START.search(head):
+            head = THIRD_PERSON.sub("", sentence.strip())  # 陆承远指出，去年以来… reviews the past too
+            if index == 0 and s_end < len(paragraph) and _is_lead_heading(head, when):
+                past = bool(REVIEW_HEADING.search(head))  # 一是政务服务更加便捷。 opens a review
+                continue
+            if p_start + s_end < len(normalised) and normalised[p_start + s_end] == "？":
+                continue  # a question (今年有哪些主要目标？) asks, it does not pledge
+            ahead = bool(FUTURE_CUE.search(head)) or _looks_ahead(head, when)
+            if PAST_START.search(head) or (PERFECTIVE.search(head) and not ahead):
                 past = True
-            elif FUTURE_CUE.search(head):
+            elif ahead:
                 past = False
-            if past and not FUTURE_CUE.search(head):
+            if past and not ahead:
                 continue
             future = bool(FUTURE_CUE.search(paragraph))
             found.extend(_sentence_commitments(sentence, p_start + s_start, when, organization, future))
     for commitment in found:  # report the words as written (traditional stays traditional)
         commitment.text = shown[commitment.start : commitment.end]
     return found
+
+
+def _is_lead_heading(sentence: str, when: date | None) -> bool:
+    """A short numbered first sentence without a date or figure titles the paragraph (一是深化专项整治三年行动)."""
+    return (
+        bool(LEAD_HEADING.match(sentence))
+        and len(sentence) <= 24
+        and not re.search(r"\d", LEAD_HEADING.sub("", sentence))
+        and not _looks_ahead(sentence, when)
+    )
+
+
+def _looks_ahead(sentence: str, when: date | None) -> bool:
+    """A deadline still to come (到2025年, 9月底前) makes a sentence forward-looking without a pledge word.
+
+    A bare 今年 does not: it is as often the period a review covers (今年1至5月，全区新签约项目46个).
+    """
+    return any(
+        d.precision != "vague"
+        and d.text not in ("今年", "本年")
+        and d.note != BEFORE_SPEECH
+        and (d.date is None or when is None or d.date >= str(when))
+        for d in find_deadlines(sentence, when)
+    )
 
 
 def _sentence_commitments(
@@ -208,6 +280,8 @@ def _sentence_commitments(
         c_start += lead
         if not clause:
             continue
+        if COPULA.search(clause) or FIELD_LABEL.match(clause):
+            continue  # 今年是集中攻坚之年: a description, and its 今年 is no deadline for the next clause
         deadline = _deadline(clause, when)
         verbless = not (GENERAL.search(clause) or CONCRETE.search(clause) or STRONG.search(clause))
         if deadline is not None and verbless and (c_start, c_end) != clauses[-1]:
@@ -226,12 +300,40 @@ def _sentence_commitments(
         if follows and own_deadline and previous.deadline is None and _continues(clause, deadline):
             _extend(previous, sentence, offset, c_start, clause, deadline, commitment)  # 研究设立…，力争二季度完成设立
             continue
+        if follows and commitment is not None and ELABORATION.match(clause):
+            previous.end = offset + c_start + len(clause)  # …，首批上线13个“一件事” details the clause before
+            previous.text = sentence[previous.start - offset : previous.end - offset]
+            previous.quantities = previous.quantities + commitment.quantities
+            previous.tier = "core" if previous.quantities else previous.tier
+            continue
         if commitment is None:
             continue
         commitment.start, commitment.end = offset + c_start, offset + c_start + len(clause)
         commitment.sentence = sentence.strip()
         results.append(commitment)
-    return results
+    return _drop_lead_ins(results)
+
+
+def _testable(commitment: Commitment) -> bool:
+    dated = commitment.deadline_text is not None and commitment.deadline_precision != "vague"
+    return bool(dated or commitment.quantities or FREQUENCY.search(commitment.text))
+
+
+def _drop_lead_ins(results: list[Commitment]) -> list[Commitment]:
+    """Keep only the testable pledges of a sentence that has one: the rest are its lead-in or its aim.
+
+    要盘活存量低效用地，年内完成低效用地再开发3000亩以上 pledges the second clause; 要深化…改革 before it and
+    实现“拿地即开工” after it name the same measure without a deliverable of their own (the gold's lead-in rule).
+    """
+    if not any(_testable(c) for c in results):
+        return results
+    return [c for c in results if (_testable(c) or c.strength == "strong") and not (AIM.match(c.text) and _inherits(c))]
+
+
+def _inherits(commitment: Commitment) -> bool:
+    """Testable only through a deadline taken from an earlier clause: 9月底前…供地，做到拿地即可开工."""
+    own = commitment.deadline_text is not None and commitment.deadline_text in commitment.text
+    return not (own or commitment.quantities or FREQUENCY.search(commitment.text))
 
 
 def _continues(clause: str, deadline) -> bool:
@@ -273,6 +375,10 @@ def _deadline(clause: str, when: date | None):
 def _clause_commitment(clause, deadline, when, cited, organization, pledged=False, future=True) -> Commitment | None:
     subject = THIRD_PERSON.sub("", clause)
     if EXHORTATION.search(subject) or ABSTRACT_ONLY.match(subject) or RHETORIC.search(subject):
+        return None
+    reason = _not_a_pledge(subject, deadline)
+    if reason is not None:
+        LOGGER.debug("not a pledge (%s): %s", reason, clause)
         return None
     firm = STRONG.search(subject) or ASPIRATIONAL.search(subject)
     if (PAST_IN_CLAUSE.search(subject) or PROBLEM.search(subject)) and not firm:
@@ -325,6 +431,33 @@ def _clause_commitment(clause, deadline, when, cited, organization, pledged=Fals
         actor_implicit=actor_match is None,
         counterparty=counterparty.group("cp") if counterparty else None,
     )
+
+
+def _not_a_pledge(subject: str, deadline) -> str | None:
+    """Why a clause with a pledge word still promises nothing, or None.
+
+    A vow of prohibition or a sanction (严禁…, 对排名后三位的单位进行约谈), a purpose (让…成为…), a direction
+    (从“办结”向“办好”转变), a description (今年是…之年, “10”是…), a necessity (需要立即整改), a condition
+    (专区上线后), a question, a slogan as a target, generic completion (确保全年任务圆满完成), a count of what exists
+    (全区有…1100余栋), a list of slogan phrases (事项再精简、流程再优化、时限再压缩), an abstract measure
+    (要完善人才引进机制), a date already past at the speech date, or a pledge word with no object (坚决兑现).
+    """
+    for reason, pattern in NOT_PLEDGE:
+        if pattern.search(subject):
+            return reason
+    if EXISTING_COUNT.search(subject) and _strength(subject) is None:
+        return "count of what exists"
+    bare = PLEDGE_LEAD.sub("", subject)
+    slogans = SLOGAN_LIST.match(bare)
+    if slogans and (bare.count("、") >= 2 or bare != subject or slogans.group("lead")):
+        return "slogan list"  # three short phrases, or two after 做到 / 要: 做到马上就办、限时办结
+    if ABSTRACT_MEASURE.match(subject):
+        return "abstract measure"
+    if deadline is not None and deadline.note == BEFORE_SPEECH and deadline.text in subject:
+        return "past date"
+    if len(bare) <= 2:
+        return "no object"
+    return None
 
 
 def _strength(clause: str) -> str | None:
