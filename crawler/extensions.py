@@ -82,6 +82,8 @@ class CrawlRunRecorder:
         error_text = None
         if status == "failed" and reason == "finished":
             error_text = "no page could be fetched (site down or unreachable)"
+        elif reason == "shutdown":
+            error_text = "closed: shutdown (the crawl was stopped by a signal; the next run fetches the rest)"
         elif status != "finished":
             error_text = f"closed: {reason}"
         db = Database(self.db_url)

@@ -284,10 +284,26 @@ def _check_timezone(timezone: str, fail) -> None:
 
 
 def _check_cron(expression: str, timezone: str, fail) -> None:
-    from apscheduler.triggers.cron import CronTrigger
-
     try:
-        CronTrigger.from_crontab(expression, timezone=timezone)
+        parse_schedule(expression, timezone)
     except Exception as exc:  # noqa: BLE001 - APScheduler raises ValueError or zone errors
-        problem = f"bad cron {expression!r} (minute hour day month weekday): {exc}"
+        problem = f"bad schedule {expression!r} (a cron 'minute hour day month weekday', or '@every 30m'): {exc}"
         raise fail("schedule", problem) from None
+
+
+EVERY_PATTERN = re.compile(r"^@every\s+(\d+)\s*([smhd])$")
+EVERY_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_schedule(expression: str, timezone: str = DEFAULT_TIMEZONE):
+    """An APScheduler trigger: a 5-field cron in ``timezone``, or ``@every N{s,m,h,d}`` for a fixed interval."""
+    from apscheduler.triggers.cron import CronTrigger
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    every = EVERY_PATTERN.match(expression.strip())
+    if every:
+        seconds = int(every.group(1)) * EVERY_UNITS[every.group(2)]
+        if seconds < 1:
+            raise ValueError("the interval must be at least one second")
+        return IntervalTrigger(seconds=seconds, timezone=timezone)
+    return CronTrigger.from_crontab(expression, timezone=timezone)

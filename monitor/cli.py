@@ -136,11 +136,11 @@ def demo(db_url, port, jobs, output_format) -> None:
 def _crawl_and_report(
     sources: list[Source], sources_path: Path, db_url, proxy, jobs: int, timeout: int, output_format: str
 ) -> None:
-    from monitor.commitments.track import mine_commitments
     from monitor.crawling import crawl_sources
-    from monitor.dedup.cluster import cluster_documents
+    from monitor.postrun import process_new_documents
     from monitor.report import print_runs
     from storage.documents import count_documents
+    from storage.runs import get_runs
 
     db = open_db(db_url)
     try:
@@ -163,8 +163,9 @@ def _crawl_and_report(
                     console.print(f"  {run.source}: {run.status}")
 
             runs = crawl_sources(db, sources, sources_path, proxy=proxy, jobs=jobs, timeout=timeout, on_done=done)
-        clustered = cluster_documents(db)
-        mined = mine_commitments(db)
+        found = process_new_documents(db, [run.id for run in runs])
+        clustered, mined = found.clustered, found.mined
+        runs = get_runs(db, [run.id for run in runs])
         print_runs(runs, output_format, console)
         if output_format == "table":
             console.print(
@@ -177,6 +178,183 @@ def _crawl_and_report(
             err_console.print(f"[yellow]some crawls failed; their logs are in {logs}/[/]")
     finally:
         db.close()
+
+
+# -- scheduling ----------------------------------------------------------------------------------------------
+
+
+@main.command()
+@sources_option
+@db_option
+@click.option("--proxy", envvar="SPEECHWATCH_PROXY", help="HTTP proxy for every request [env SPEECHWATCH_PROXY].")
+@click.option("--timeout", default=3600, show_default=True, type=click.IntRange(1), help="Seconds per crawl.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16), help="Crawls at once.")
+@click.option(
+    "--digest-schedule",
+    envvar="SPEECHWATCH_DIGEST_SCHEDULE",
+    default="0 8 * * *",
+    show_default=True,
+    help="Cron (or '@every 1d') of the digest job, in --digest-zone; 'off' for none [env SPEECHWATCH_DIGEST_SCHEDULE].",
+)
+@click.option("--digest-zone", default="Asia/Shanghai", show_default=True, help="Time zone of --digest-schedule.")
+@click.option(
+    "--config",
+    "digest_config",
+    envvar="SPEECHWATCH_CONFIG",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Settings file with the digest delivery [env SPEECHWATCH_CONFIG].",
+)
+@click.option("--list", "list_jobs", is_flag=True, help="Show each job with its next run time, then exit.")
+@click.option("--once", is_flag=True, help="Run every job that is due now, then exit (for cron users).")
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@friendly_errors
+def schedule(
+    sources_path,
+    db_url,
+    proxy,
+    timeout,
+    workers,
+    digest_schedule,
+    digest_zone,
+    digest_config,
+    list_jobs,
+    once,
+    output_format,
+) -> None:
+    """Run the scheduler: crawl each enabled source on its schedule, then cluster, mine and send the digest.
+
+    Stops on SIGTERM or Ctrl-C (running crawls are stopped and recorded); SIGHUP re-reads the sources file.
+    """
+    from crawler.sources import parse_schedule
+
+    load_sources(sources_path)  # a bad file is one clear line, before anything starts
+    digest_schedule = None if digest_schedule.strip().lower() in ("off", "none", "") else digest_schedule
+    if digest_schedule:
+        try:
+            parse_schedule(digest_schedule, digest_zone)
+        except Exception as exc:  # noqa: BLE001 - APScheduler raises ValueError or zone errors
+            raise UserError(f"--digest-schedule {digest_schedule!r}: {exc}") from None
+    if list_jobs:
+        _print_jobs(db_url, sources_path, digest_schedule, digest_zone, output_format)
+    elif once:
+        _run_once(db_url, sources_path, proxy, timeout, workers, digest_schedule, digest_zone, digest_config,
+                  output_format)  # fmt: skip
+    else:
+        _serve_schedule(db_url, sources_path, proxy, timeout, workers, digest_schedule, digest_zone, digest_config)
+
+
+def _serve_schedule(db_url, sources_path, proxy, timeout, workers, digest_schedule, digest_zone, digest_config):
+    import logging
+
+    from monitor.schedule.service import ScheduleOptions, SchedulerBusy, SchedulerService
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    options = ScheduleOptions(
+        sources_path=sources_path,
+        db_url=db_url,
+        proxy=proxy,
+        timeout=timeout,
+        workers=workers,
+        digest_schedule=digest_schedule,
+        digest_zone=digest_zone,
+        digest_config=digest_config,
+    )
+    try:
+        SchedulerService(options).run()
+    except SchedulerBusy as exc:
+        raise UserError(str(exc)) from None
+
+
+def _print_jobs(db_url, sources_path, digest_schedule, digest_zone, output_format) -> None:
+    from zoneinfo import ZoneInfo
+
+    from rich.table import Table
+
+    from monitor.schedule.listing import job_rows
+
+    db = open_db(db_url)
+    try:
+        rows = job_rows(db, sources_path, digest_schedule, digest_zone)
+    finally:
+        db.close()
+    if output_format == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from datetime import datetime
+
+    table = Table(title=f"{len(rows)} scheduled jobs", title_justify="left")
+    for column in ("job", "schedule", "zone", "next run (zone)", "from", "last run"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        upcoming = ""
+        if row["next_run"]:
+            when = datetime.fromisoformat(row["next_run"]).astimezone(ZoneInfo(row["timezone"] or digest_zone))
+            upcoming = when.strftime("%Y-%m-%d %H:%M")
+        last = f"{row['last_run_status']} {row['last_run_started'][:16]}" if row["last_run_status"] else ""
+        table.add_row(row["job"], row["schedule"] or "", row["timezone"] or "", upcoming, row["next_run_source"], last)
+    console.print(table)
+
+
+def _run_once(db_url, sources_path, proxy, timeout, workers, digest_schedule, digest_zone, digest_config,
+              output_format) -> None:  # fmt: skip
+    from monitor.report import print_runs
+    from monitor.schedule.once import run_due_jobs
+
+    db = open_db(db_url)
+    try:
+        result = run_due_jobs(
+            db,
+            sources_path,
+            proxy=proxy,
+            timeout=timeout,
+            workers=workers,
+            digest_schedule=digest_schedule,
+            digest_zone=digest_zone,
+            digest_config=digest_config,
+        )
+        if output_format == "json":
+            print_runs(result.runs, "json", console)
+        else:
+            if result.runs:
+                print_runs(result.runs, "table", console)
+            console.print(f"not due: {', '.join(result.skipped) or 'none'}")
+            if result.digest is not None:
+                console.print(f"digest: {result.digest}")
+    finally:
+        db.close()
+    if any(run.status in ("failed", "timeout") for run in result.runs):
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--source", "source_name", help="Only the runs of this source.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1))
+@click.option("--format", "output_format", type=click.Choice(["table", "json", "csv"]), default="table")
+@db_option
+@friendly_errors
+def runs(source_name, limit, output_format, db_url) -> None:
+    """Run history, newest first: start, duration, pages, new documents / speeches / commitments, status."""
+    from monitor.report import RUN_FIELDS, print_history, run_record
+    from storage.runs import recent_runs
+
+    db = open_db(db_url)
+    try:
+        rows = recent_runs(db, source_name, limit)
+    finally:
+        db.close()
+    if output_format == "table":
+        print_history(rows, console)
+        return
+    records = [run_record(run) for run in rows]
+    if output_format == "json":
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    import csv
+
+    writer = csv.DictWriter(sys.stdout, fieldnames=RUN_FIELDS)
+    writer.writeheader()
+    writer.writerows(records)
 
 
 @main.command()
@@ -715,14 +893,12 @@ def ingest(files, source_name, kind, sources_path, db_url) -> None:
                 f"{path}: {counts.records} records, {counts.pages} pages, {counts.skipped} skipped, "
                 f"{counts.blocked} blocked ({time.monotonic() - started:.1f} s)"
             )
-        from monitor.dedup.cluster import cluster_documents
+        from monitor.postrun import process_new_documents
         from monitor.report import print_runs
 
-        print_runs(runs, "table", console)
-        from monitor.commitments.track import mine_commitments
-
-        clustered = cluster_documents(db)
-        mined = mine_commitments(db)
+        found = process_new_documents(db, [run.id for run in runs])
+        clustered, mined = found.clustered, found.mined
+        print_runs(get_runs(db, [run.id for run in runs]), "table", console)
         console.print(
             f"speeches: {clustered.new_speeches} new, {clustered.joined} copies joined a speech · "
             f"commitments: {mined.new} new"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,8 +45,15 @@ def crawl_sources(
     timeout: float = DEFAULT_TIMEOUT,
     log_dir: Path | None = None,
     on_done: Callable[[CrawlRun], None] | None = None,
+    trigger: str = "manual",
+    cancel: threading.Event | None = None,
 ) -> list[CrawlRun]:
-    """Crawl each source in a child process, at most ``jobs`` at once; return the finished runs in order."""
+    """Crawl each source in a child process, at most ``jobs`` at once; return the runs in order.
+
+    A child still alive ``kill_grace(timeout)`` seconds after its own timeout (it stops itself at ``timeout``)
+    is killed and its run recorded as ``timeout``. Setting ``cancel`` stops the running children, records their
+    runs as failed and starts no more.
+    """
     sync_sources(db, sources)
     log_dir = log_dir or Path(os.environ.get("SPEECHWATCH_LOG_DIR", "data/logs"))
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -53,9 +61,16 @@ def crawl_sources(
     order: dict[str, int] = {}
     running: list[CrawlJob] = []
     while pending or running:
+        if cancel is not None and cancel.is_set():
+            pending.clear()
+            for job in running:
+                _stop(job)
+                _fail(db, job, "stopped: the process running the crawl was asked to shut down")
+            running.clear()
+            break
         while pending and len(running) < max(1, jobs):
             source = pending.pop(0)
-            run_id = start_run(db, source.name)
+            run_id = start_run(db, source.name, trigger)
             order[source.name] = run_id
             job = CrawlJob(source, run_id, log_dir / f"run-{run_id}-{source.name}.log")
             job.process = _spawn(job, db.url, sources_path, proxy, timeout)
@@ -65,19 +80,36 @@ def crawl_sources(
         for job in list(running):
             assert job.process is not None
             code = job.process.poll()
-            overdue = time.monotonic() - job.started > timeout + 30
+            overdue = time.monotonic() - job.started > timeout + kill_grace(timeout)
             if code is None and not overdue:
                 continue
             if code is None:
                 job.process.kill()
                 job.process.wait()
-                _fail(db, job, f"killed after {timeout:.0f} s (crawl timeout)", status="timeout")
+                reason = f"killed after {timeout:.0f} s (crawl timeout; the crawl did not stop by itself)"
+                _fail(db, job, reason, status="timeout")
             elif code != 0:
                 _fail(db, job, f"crawl process exited with code {code}")
             running.remove(job)
             if on_done is not None:
                 on_done(get_runs(db, [job.run_id])[0])
-    return get_runs(db, [order[s.name] for s in sources])
+    return get_runs(db, [order[s.name] for s in sources if s.name in order])
+
+
+def kill_grace(timeout: float) -> float:
+    """Seconds a child may take to wind down after its own timeout before it is killed."""
+    return min(30.0, max(2.0, timeout * 0.1))
+
+
+def _stop(job: CrawlJob) -> None:
+    """Ask a child to stop (Scrapy closes gracefully on SIGTERM), then kill it if it lingers."""
+    assert job.process is not None
+    job.process.terminate()
+    try:
+        job.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        job.process.kill()
+        job.process.wait()
 
 
 def _spawn(job: CrawlJob, db_url: str, sources_path: Path, proxy: str | None, timeout: float) -> subprocess.Popen:

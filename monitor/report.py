@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from storage.models import CrawlRun
@@ -20,7 +21,9 @@ STATUS_STYLE = {
 RUN_FIELDS = (
     "run_id",
     "source",
+    "trigger",
     "status",
+    "started_at",
     "pages_fetched",
     "documents_stored",
     "documents_new",
@@ -29,6 +32,8 @@ RUN_FIELDS = (
     "skipped",
     "blocked",
     "errors",
+    "speeches_new",
+    "commitments_new",
     "seconds",
     "error",
 )
@@ -42,7 +47,9 @@ def run_record(run: CrawlRun) -> dict:
     return {
         "run_id": run.id,
         "source": run.source,
+        "trigger": run.trigger,
         "status": run.status,
+        "started_at": run.started_at.isoformat() if run.started_at else None,
         "pages_fetched": run.pages_fetched,
         "documents_stored": run.documents_new + run.documents_updated,
         "documents_new": run.documents_new,
@@ -51,6 +58,8 @@ def run_record(run: CrawlRun) -> dict:
         "skipped": run.skipped,
         "blocked": run.blocked,
         "errors": run.errors,
+        "speeches_new": run.speeches_new,
+        "commitments_new": run.commitments_new,
         "seconds": seconds,
         "error": (run.error_text or "").splitlines()[0] if run.error_text else None,
     }
@@ -101,3 +110,48 @@ def print_runs(runs: Sequence[CrawlRun], output_format: str, console: Console | 
             console.print(f"[red]{run.source}[/]: {run.error_text.splitlines()[0]}")
         elif run.blocked:
             console.print(f"[yellow]{run.source}[/]: {run.blocked} page(s) behind an anti-bot wall (need a browser)")
+
+
+def history_table(runs: Sequence[CrawlRun], zone: str = "Asia/Shanghai") -> Table:
+    """Run history, newest first: when, how long, what it fetched and found new, how it ended."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    table = Table(
+        title=f"{len(runs)} runs · times in {zone} · docs, speeches, commitments: new in the run",
+        title_justify="left",
+    )
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("source", no_wrap=True)
+    table.add_column("trigger", no_wrap=True)
+    table.add_column("started", no_wrap=True)
+    for name in ("took", "pages", "docs", "speeches", "commitments", "errors"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    for run in runs:
+        record = run_record(run)
+        started = run.started_at.astimezone(tz).strftime("%m-%d %H:%M:%S") if run.started_at else ""
+        took = f"{record['seconds']:.0f}s" if record["seconds"] is not None else "…"
+        style = STATUS_STYLE.get(run.status, "")
+        table.add_row(
+            str(run.id),
+            run.source,
+            run.trigger,
+            started,
+            took,
+            str(run.pages_fetched),
+            str(run.documents_new),
+            str(run.speeches_new),
+            str(run.commitments_new),
+            str(run.errors),
+            f"[{style}]{run.status}[/]" if style else run.status,
+        )
+    return table
+
+
+def print_history(runs: Sequence[CrawlRun], console: Console) -> None:
+    """The history table, then the first line of each failed run's error."""
+    console.print(history_table(runs))
+    for run in runs:
+        if run.status not in ("finished", "running") and run.error_text:
+            console.print(f"[red]run {run.id}[/] ({escape(run.source)}): {escape(run.error_text.splitlines()[0])}")

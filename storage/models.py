@@ -67,7 +67,7 @@ class CrawlRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(100), index=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(20), default="running")
     pages_fetched: Mapped[int] = mapped_column(default=0)
@@ -81,6 +81,9 @@ class CrawlRun(Base):
     article_links: Mapped[int] = mapped_column(default=0)
     error_text: Mapped[str | None] = mapped_column(Text)
     stats: Mapped[dict] = mapped_column(JSON, default=dict)
+    trigger: Mapped[str] = mapped_column(String(20), default="manual")  # manual | schedule | once
+    speeches_new: Mapped[int] = mapped_column(default=0)
+    commitments_new: Mapped[int] = mapped_column(default=0)
 
 
 class Document(Base):

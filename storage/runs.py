@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from storage.database import Database
-from storage.models import CrawlRun
+from storage.models import Commitment, CrawlRun, Document, Speech
 
 COUNT_FIELDS = (
     "pages_fetched",
@@ -23,9 +23,10 @@ COUNT_FIELDS = (
 )
 
 
-def start_run(db: Database, source: str) -> int:
+def start_run(db: Database, source: str, trigger: str = "manual") -> int:
+    """Open a run row (``trigger``: manual, schedule or once) and return its id."""
     with db.write() as session:
-        run = CrawlRun(source=source, started_at=datetime.now(UTC), status="running", stats={})
+        run = CrawlRun(source=source, started_at=datetime.now(UTC), status="running", stats={}, trigger=trigger)
         session.add(run)
         session.flush()
         return run.id
@@ -64,3 +65,41 @@ def recent_runs(db: Database, source: str | None = None, limit: int = 20) -> lis
         if source:
             query = query.where(CrawlRun.source == source)
         return list(session.scalars(query))
+
+
+def record_findings(db: Database, run_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Store on each run the speeches and commitments that its documents brought since it started.
+
+    A speech counts for the run whose document is its canonical copy, a commitment for the run of the document
+    it was mined from; both only when created after the run started. Returns ``{run_id: (speeches, commitments)}``.
+    """
+    found: dict[int, tuple[int, int]] = {}
+    with db.write() as session:
+        for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(list(run_ids)))):
+            speeches = session.scalar(
+                select(func.count(Speech.id))
+                .join(Document, Document.id == Speech.canonical_document_id)
+                .where(Document.run_id == run.id, Speech.created_at >= run.started_at)
+            )
+            commitments = session.scalar(
+                select(func.count(Commitment.id))
+                .join(Document, Document.id == Commitment.document_id)
+                .where(Document.run_id == run.id, Commitment.created_at >= run.started_at)
+            )
+            run.speeches_new, run.commitments_new = int(speeches or 0), int(commitments or 0)
+            found[run.id] = (run.speeches_new, run.commitments_new)
+    return found
+
+
+def last_run_started(db: Database, source: str) -> datetime | None:
+    """When the latest run of ``source`` started (any trigger, any ending), or None if it never ran."""
+    with db.read() as session:
+        return session.scalar(select(func.max(CrawlRun.started_at)).where(CrawlRun.source == source))
+
+
+def fail_runs(db: Database, run_ids: Sequence[int], reason: str) -> None:
+    """Mark finished runs as failed when the work after the crawl failed, keeping any earlier error text."""
+    with db.write() as session:
+        for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(list(run_ids)))):
+            run.status = "failed"
+            run.error_text = "\n".join(filter(None, [reason, run.error_text]))[:4000]

@@ -1,0 +1,35 @@
+"""The work after a crawl: cluster the new documents into speeches, then mine their commitments.
+
+Extraction already ran inside the crawl (the extract pipeline). Every way of crawling (``crawl``, ``demo``,
+``ingest``, the scheduler) ends here, so the order and the bookkeeping are the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from monitor.commitments.track import MineCounts, mine_commitments
+from monitor.dedup.cluster import ClusterCounts, cluster_documents
+from storage.database import Database
+from storage.locks import exclusive
+from storage.runs import record_findings
+
+
+@dataclass
+class PostRunCounts:
+    clustered: ClusterCounts
+    mined: MineCounts
+
+
+def process_new_documents(db: Database, run_ids: Sequence[int] = ()) -> PostRunCounts:
+    """Cluster pending documents, mine pending copies, and record on ``run_ids`` what their documents brought.
+
+    One post-run at a time per database (a cross-process lock), since two would mine the same copies.
+    """
+    with exclusive(db, "postrun"):
+        clustered = cluster_documents(db)
+        mined = mine_commitments(db)
+        if run_ids:
+            record_findings(db, run_ids)
+    return PostRunCounts(clustered, mined)
