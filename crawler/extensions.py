@@ -88,13 +88,15 @@ class CrawlRunRecorder:
             error_text = f"closed: {reason}"
         db = Database(self.db_url)
         try:
-            finish_run(
-                db,
-                int(run_id),
-                status=status,
-                counts=counts,
-                stats={k: _jsonable(v) for k, v in stats.items()},
-                error_text=error_text,
+            db.retrying(
+                lambda: finish_run(
+                    db,
+                    int(run_id),
+                    status=status,
+                    counts=counts,
+                    stats={k: _jsonable(v) for k, v in stats.items()},
+                    error_text=error_text,
+                )
             )
         finally:
             db.close()

@@ -67,7 +67,7 @@ class ConditionalRequestMiddleware:
 
         db = Database(self.db_url)
         try:
-            self.validators = validators_for_source(db, source.name)
+            self.validators = db.retrying(validators_for_source, db, source.name)
         finally:
             db.close()
         log.info("conditional requests: %d stored articles of %s", len(self.validators), source.name)

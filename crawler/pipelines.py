@@ -96,7 +96,7 @@ class StoragePipeline:
             self.run_id = int(run_id)
         else:
             spider = self.crawler.spider
-            self.run_id = await self._in_writer(start_run, self.db, spider.source.name)
+            self.run_id = await self._in_writer(self.db.retrying, start_run, self.db, spider.source.name)
         self.crawler.stats.set_value("speechwatch/run_id", self.run_id)
         self.crawler.stats.set_value("speechwatch/db", self.db.display_url)
 
@@ -123,7 +123,7 @@ class StoragePipeline:
             return
         stats = self.crawler.stats
         try:
-            result = await self._in_writer(store_documents, self.db, batch)
+            result = await self._in_writer(self.db.retrying, store_documents, self.db, batch)
         except Exception as exc:  # noqa: BLE001 - counted and logged; the next run fetches them again
             stats.inc_value("speechwatch/store_errors", len(batch))
             log.error("could not store %d documents (%s): %s", len(batch), type(exc).__name__, exc)
@@ -141,7 +141,7 @@ class StoragePipeline:
         stats = self.crawler.stats
         if self.db is None or not (stats.get_value("speechwatch/documents_new") or 0):
             return
-        counts = await self._in_writer(reprocess_documents, self.db, None, self.run_id)
+        counts = await self._in_writer(self.db.retrying, reprocess_documents, self.db, None, self.run_id)
         stats.set_value("speechwatch/reextracted_changed", counts.changed)
 
     async def _in_writer(self, function, *args):

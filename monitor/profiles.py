@@ -24,7 +24,7 @@ class SiteProfiles:
         with self._lock:
             profile = self._profiles.get(host)
             if profile is None:
-                pages, counts = load_chrome_counts(self.db, host, min_pages=1)
+                pages, counts = self.db.retrying(load_chrome_counts, self.db, host, min_pages=1)
                 chrome = SiteChrome(host=host, pages=pages, counts=counts)
                 profile = SiteProfile(host=host, kind=self.kind, selectors=self.selectors, chrome=chrome)
                 self._profiles[host] = profile

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import migrate
 from storage.engine import make_engine, redact, resolve_url
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+RETRY_PAUSES = (0.5, 1, 2, 4, 8, 15)  # about 30 s in all: long enough for a PostgreSQL restart
 
 
 class Database:
@@ -20,7 +28,7 @@ class Database:
         self.engine: Engine = make_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if apply_migrations:
-            migrate.upgrade(self.engine)
+            self.retrying(migrate.upgrade, self.engine)
 
     @property
     def dialect(self) -> str:
@@ -41,6 +49,28 @@ class Database:
         """A read-only session (nothing is committed)."""
         with self._sessions() as session:
             yield session
+
+    def retrying(self, work: Callable[..., T], *args, pauses: tuple[float, ...] = RETRY_PAUSES, **kwargs) -> T:
+        """Call ``work(*args, **kwargs)`` again after a pause when the server connection was lost (PostgreSQL only).
+
+        ``work`` must be one or more whole units of work (each a ``write()``), so a retry repeats nothing that
+        committed half way. SQLite has no connection to lose: its errors (a lock held past the busy timeout)
+        are raised at once.
+        """
+        for pause in (*pauses, None):
+            try:
+                return work(*args, **kwargs)
+            except DBAPIError as exc:
+                if pause is None or not self._connection_lost(exc):
+                    raise
+                log.warning("database connection lost (%s); retrying in %s s", type(exc.orig).__name__, pause)
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def _connection_lost(self, exc: DBAPIError) -> bool:
+        if self.dialect == "sqlite":
+            return False
+        return exc.connection_invalidated or isinstance(exc, OperationalError)
 
     def close(self) -> None:
         """Dispose of the pool; safe to call twice."""

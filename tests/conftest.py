@@ -12,7 +12,15 @@ import pytest
 from monitor.sampleweb.server import SampleWeb
 
 SAMPLE_SOURCES = Path(__file__).parents[1] / "monitor" / "sampleweb" / "sources.toml"
-PG_ADMIN_URL = os.environ.get("SPEECHWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# The suite's default store: a SQLite file per test, or, when SPEECHWATCH_DB names a PostgreSQL server, a fresh
+# database on it per test. Taken out of the environment so that no test falls back on it by accident.
+TEST_STORE = os.environ.pop("SPEECHWATCH_DB", "") or ""
+STORE_IS_POSTGRES = TEST_STORE.startswith("postgresql")
+PG_ADMIN_URL = (
+    TEST_STORE
+    if STORE_IS_POSTGRES
+    else os.environ.get("SPEECHWATCH_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+)
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +32,12 @@ def sample_web() -> Iterator[SampleWeb]:
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'speechwatch.db'}"
+
+
+@pytest.fixture
+def store_url(request: pytest.FixtureRequest) -> str:
+    """The suite's default store (SQLite, or PostgreSQL when the suite runs with SPEECHWATCH_DB=postgresql…)."""
+    return request.getfixturevalue("postgres_url" if STORE_IS_POSTGRES else "sqlite_url")
 
 
 def _pg_admin_engine():

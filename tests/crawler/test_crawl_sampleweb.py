@@ -62,11 +62,11 @@ async def test_every_article_of_every_site_is_found_through_its_pagination(sampl
 
 
 @pytest_twisted.ensureDeferred
-async def test_traps_robots_antibot_charset_redirect_retry(sample_web, sqlite_url):
+async def test_traps_robots_antibot_charset_redirect_retry(sample_web, store_url):
     sample_web.reset_log()
-    stats = await crawl_all(sqlite_url, sample_web.proxy_url)
+    stats = await crawl_all(store_url, sample_web.proxy_url)
     requested = {f"http://{r.host}{r.path}" for r in sample_web.fetched()}
-    stored = stored_urls(sqlite_url)
+    stored = stored_urls(store_url)
 
     robots_disallowed = trap_urls("robots_disallowed")
     assert robots_disallowed and not robots_disallowed & requested
@@ -81,7 +81,7 @@ async def test_traps_robots_antibot_charset_redirect_retry(sample_web, sqlite_ur
     assert stats["huzhou-ldjh"]["retry/reason_count/500 Internal Server Error"] == 1
     assert stats["pingshan-ldjh"]["speechwatch/charset_fixed"] == 1
 
-    with Database(sqlite_url) as db, db.read() as session:
+    with Database(store_url) as db, db.read() as session:
         wrong_header = session.scalar(select(Document).where(Document.url.like("%t20220704_9932145%")))
         assert wrong_header.encoding == "gb18030" and "招商引资" in wrong_header.text
         gbk_only = session.scalar(select(Document).where(Document.url.like("%t20240402_11402236%")))
@@ -131,9 +131,9 @@ async def test_crawl_into_postgresql(sample_web, postgres_url):
 
 
 @pytest_twisted.ensureDeferred
-async def test_chrome_is_learned_per_host_and_counted_once(sample_web, sqlite_url):
-    await crawl_in_process("gwfanwen", sqlite_url, sample_web.proxy_url)
-    await crawl_in_process("gwfanwen", sqlite_url, sample_web.proxy_url)  # unchanged pages count nothing again
-    with Database(sqlite_url) as db, db.read() as session:
+async def test_chrome_is_learned_per_host_and_counted_once(sample_web, store_url):
+    await crawl_in_process("gwfanwen", store_url, sample_web.proxy_url)
+    await crawl_in_process("gwfanwen", store_url, sample_web.proxy_url)  # unchanged pages count nothing again
+    with Database(store_url) as db, db.read() as session:
         pages = session.scalar(select(ChromeHost.pages).where(ChromeHost.host == "www.gwfanwen.com"))
     assert pages == len(expected_urls("www.gwfanwen.com"))

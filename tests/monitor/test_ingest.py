@@ -147,11 +147,11 @@ def test_ingest_skips_walls_and_non_html(database, warc_path):
     assert counts.errors == 0
 
 
-def test_ingest_counts_a_412_wall_as_blocked(sample_web, tmp_path, sqlite_url):
+def test_ingest_counts_a_412_wall_as_blocked(sample_web, tmp_path, store_url):
     from storage.database import Database
 
     path = write_warc(tmp_path / "wall.warc.gz", sample_web, [ANTIBOT_412], with_request=False)
-    with Database(sqlite_url) as db:
+    with Database(store_url) as db:
         _, counts = ingest_warc(db, path, SOURCE)
     assert (counts.blocked, counts.skipped) == (1, 0)
 
@@ -289,31 +289,31 @@ def test_cli_ingest_missing_file_exits_1(db_url, tmp_path):
     assert "cannot open" in result.stderr
 
 
-def test_cli_ingest_error_is_one_line(sqlite_url, tmp_path):
+def test_cli_ingest_error_is_one_line(store_url, tmp_path):
     """Longer than any console width: still one line, the path whole (rich must not wrap it)."""
     path = tmp_path / ("crawl-of-www.huzhou.gov.cn-" + "x" * 120 + ".warc.gz")
     path.write_text("hello world\n", encoding="utf-8")
-    result = invoke_ingest(path, sqlite_url, tmp_path)
+    result = invoke_ingest(path, store_url, tmp_path)
     assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert str(path) in result.stderr
 
 
 @pytest.mark.parametrize("name", ["pages[huzhou].warc", "a[b].warc", "x[/y].warc"])
-def test_cli_ingest_error_names_a_path_with_brackets(sqlite_url, tmp_path, name):
+def test_cli_ingest_error_names_a_path_with_brackets(store_url, tmp_path, name):
     """The message is not rich markup: brackets in a file name are shown, never eaten or fatal."""
     path = tmp_path / name
-    result = invoke_ingest(path, sqlite_url, tmp_path)
+    result = invoke_ingest(path, store_url, tmp_path)
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit)
     assert str(path) in result.stderr
 
 
 @pytest.mark.parametrize("content", ["", "this line has five or more words in it\nmore text\n"])
-def test_empty_or_arc_looking_text_is_not_a_warc(tmp_path, sqlite_url, content):
+def test_empty_or_arc_looking_text_is_not_a_warc(tmp_path, store_url, content):
     from storage.database import Database
 
     path = tmp_path / "notes.warc"
     path.write_text(content, encoding="utf-8")
-    with Database(sqlite_url) as db, pytest.raises(IngestError, match="not a WARC file|no WARC records"):
+    with Database(store_url) as db, pytest.raises(IngestError, match="not a WARC file|no WARC records"):
         ingest_warc(db, path, SOURCE)

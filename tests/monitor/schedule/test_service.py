@@ -41,8 +41,8 @@ def env_for(tmp_path: Path) -> dict[str, str]:
 
 
 @contextmanager
-def scheduler(tmp_path: Path, sources: Path, db: Path, proxy: str, *extra: str) -> Iterator[subprocess.Popen]:
-    args = ["schedule", "--sources", str(sources), "--db", str(db), "--proxy", proxy, "--digest-schedule", "off"]
+def scheduler(tmp_path: Path, sources: Path, db: str, proxy: str, *extra: str) -> Iterator[subprocess.Popen]:
+    args = ["schedule", "--sources", str(sources), "--db", db, "--proxy", proxy, "--digest-schedule", "off"]
     log = (tmp_path / f"scheduler-{time.monotonic_ns()}.log").open("w")
     proc = subprocess.Popen([*SPEECHWATCH, *args, *extra], cwd=tmp_path, env=env_for(tmp_path), stdout=log,
                             stderr=subprocess.STDOUT, text=True)  # fmt: skip
@@ -58,10 +58,8 @@ def scheduler(tmp_path: Path, sources: Path, db: Path, proxy: str, *extra: str) 
         log.close()
 
 
-def runs_of(db: Path) -> list[CrawlRun]:
-    if not db.exists():
-        return []
-    with Database(f"sqlite:///{db}") as database, database.read() as session:
+def runs_of(db: str) -> list[CrawlRun]:
+    with Database(db) as database, database.read() as session:
         return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
 
 
@@ -80,8 +78,8 @@ def crawl_children(name: str) -> list[int]:
     return [int(pid) for pid in found.stdout.split()]
 
 
-def test_scheduled_crawls_fire_record_their_findings_and_stop_cleanly(sample_web, tmp_path):
-    sources, db = tmp_path / "sources.toml", tmp_path / "sw.db"
+def test_scheduled_crawls_fire_record_their_findings_and_stop_cleanly(sample_web, tmp_path, store_url):
+    sources, db = tmp_path / "sources.toml", store_url
     name = write_sources(sources, "@every 3s")
     with scheduler(tmp_path, sources, db, sample_web.proxy_url) as proc:
         wait_for(lambda: len([r for r in runs_of(db) if r.status != "running"]) >= 2, 90, "two finished runs")
@@ -97,19 +95,19 @@ def test_scheduled_crawls_fire_record_their_findings_and_stop_cleanly(sample_web
     assert second.status == "finished" and second.documents_new == 0 and second.speeches_new == 0  # idempotent
 
 
-def test_a_second_scheduler_on_the_same_database_is_refused_and_sighup_reloads_jobs(sample_web, tmp_path):
-    sources, db = tmp_path / "sources.toml", tmp_path / "sw.db"
+def test_a_second_scheduler_on_the_same_database_is_refused_and_sighup_reloads_jobs(sample_web, tmp_path, store_url):
+    sources, db = tmp_path / "sources.toml", store_url
     first_name = write_sources(sources, "0 7 * * *")
 
     def listed() -> dict[str, dict]:
         out = subprocess.run([*SPEECHWATCH, "schedule", "--list", "--format", "json", "--sources", str(sources),
-                              "--db", str(db), "--digest-schedule", "off"], cwd=tmp_path, env=env_for(tmp_path),
+                              "--db", db, "--digest-schedule", "off"], cwd=tmp_path, env=env_for(tmp_path),
                              capture_output=True, text=True, check=True)  # fmt: skip
         return {row["job"]: row for row in json.loads(out.stdout)}
 
     with scheduler(tmp_path, sources, db, sample_web.proxy_url) as proc:
         wait_for(lambda: listed()[f"crawl:{first_name}"]["next_run_source"] == "job store", 60, "the stored job")
-        command = [*SPEECHWATCH, "schedule", "--sources", str(sources), "--db", str(db)]
+        command = [*SPEECHWATCH, "schedule", "--sources", str(sources), "--db", db]
         env = env_for(tmp_path)
         second = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
         assert second.returncode == 1
@@ -125,8 +123,8 @@ def test_a_second_scheduler_on_the_same_database_is_refused_and_sighup_reloads_j
         assert proc.poll() is None  # still serving
 
 
-def test_a_restart_keeps_the_jobs_and_runs_one_catch_up(sample_web, tmp_path):
-    sources, db = tmp_path / "sources.toml", tmp_path / "sw.db"
+def test_a_restart_keeps_the_jobs_and_runs_one_catch_up(sample_web, tmp_path, store_url):
+    sources, db = tmp_path / "sources.toml", store_url
     write_sources(sources, "@every 5s")
     with scheduler(tmp_path, sources, db, sample_web.proxy_url) as proc:
         wait_for(lambda: any(r.status != "running" for r in runs_of(db)), 90, "a finished run")
@@ -143,8 +141,8 @@ def test_a_restart_keeps_the_jobs_and_runs_one_catch_up(sample_web, tmp_path):
     assert len(after) == 1, [(r.id, r.started_at) for r in runs_of(db)]
 
 
-def test_a_hung_crawl_is_killed_at_its_timeout_and_the_next_trigger_still_runs(sample_web, tmp_path):
-    sources, db = tmp_path / "sources.toml", tmp_path / "sw.db"
+def test_a_hung_crawl_is_killed_at_its_timeout_and_the_next_trigger_still_runs(sample_web, tmp_path, store_url):
+    sources, db = tmp_path / "sources.toml", store_url
     name = write_sources(sources, "@every 2s")
     with scheduler(tmp_path, sources, db, sample_web.proxy_url, "--timeout", "8"):
         (pid,) = wait_for(lambda: crawl_children(name), 60, "the first crawl child")
