@@ -71,6 +71,8 @@ class CrawlRunRecorder:
         return recorder
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.crawler.settings.get("SCHEDULER") == "crawler.distributed.RunScheduler":
+            return  # one child of a distributed run: its counts went to Redis, the coordinator closes the run
         stats_collector: StatsCollector = self.crawler.stats
         stats = stats_collector.get_stats()
         run_id = stats.get("speechwatch/run_id")

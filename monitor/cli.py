@@ -204,6 +204,14 @@ def _crawl_and_report(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Settings file with the digest delivery [env SPEECHWATCH_CONFIG].",
 )
+@click.option(
+    "--redis",
+    "redis_url",
+    envvar="SPEECHWATCH_REDIS",
+    help="Seed each run into this Redis for `speechwatch worker`s instead of crawling here [env SPEECHWATCH_REDIS].",
+)
+@click.option("--queue", envvar="SPEECHWATCH_QUEUE", default="speechwatch", show_default=True,
+              help="Name of the Redis run queue the workers serve [env SPEECHWATCH_QUEUE].")  # fmt: skip
 @click.option("--list", "list_jobs", is_flag=True, help="Show each job with its next run time, then exit.")
 @click.option("--once", is_flag=True, help="Run every job that is due now, then exit (for cron users).")
 @click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
@@ -217,6 +225,8 @@ def schedule(
     digest_schedule,
     digest_zone,
     digest_config,
+    redis_url,
+    queue,
     list_jobs,
     once,
     output_format,
@@ -240,10 +250,12 @@ def schedule(
         _run_once(db_url, sources_path, proxy, timeout, workers, digest_schedule, digest_zone, digest_config,
                   output_format)  # fmt: skip
     else:
-        _serve_schedule(db_url, sources_path, proxy, timeout, workers, digest_schedule, digest_zone, digest_config)
+        _serve_schedule(db_url, sources_path, proxy, timeout, workers, digest_schedule, digest_zone, digest_config,
+                        redis_url, queue)  # fmt: skip
 
 
-def _serve_schedule(db_url, sources_path, proxy, timeout, workers, digest_schedule, digest_zone, digest_config):
+def _serve_schedule(db_url, sources_path, proxy, timeout, workers, digest_schedule, digest_zone, digest_config,
+                    redis_url=None, queue="speechwatch"):  # fmt: skip
     import logging
 
     from monitor.schedule.service import ScheduleOptions, SchedulerBusy, SchedulerService
@@ -259,7 +271,16 @@ def _serve_schedule(db_url, sources_path, proxy, timeout, workers, digest_schedu
         digest_schedule=digest_schedule,
         digest_zone=digest_zone,
         digest_config=digest_config,
+        redis_url=redis_url,
+        queue=queue,
     )
+    if redis_url:
+        from monitor.schedule.distributed import RedisUnavailable, open_redis
+
+        try:
+            open_redis(redis_url)
+        except RedisUnavailable as exc:
+            raise UserError(str(exc)) from None
     try:
         SchedulerService(options).run()
     except SchedulerBusy as exc:
@@ -325,6 +346,51 @@ def _run_once(db_url, sources_path, proxy, timeout, workers, digest_schedule, di
         db.close()
     if any(run.status in ("failed", "timeout") for run in result.runs):
         sys.exit(1)
+
+
+@main.command()
+@sources_option
+@db_option
+@click.option("--redis", "redis_url", envvar="SPEECHWATCH_REDIS", required=True,
+              help="Redis holding the run queue [env SPEECHWATCH_REDIS].")  # fmt: skip
+@click.option("--queue", envvar="SPEECHWATCH_QUEUE", default="speechwatch", show_default=True,
+              help="Name of the run queue to serve [env SPEECHWATCH_QUEUE].")  # fmt: skip
+@click.option("--proxy", envvar="SPEECHWATCH_PROXY", help="HTTP proxy for every request [env SPEECHWATCH_PROXY].")
+@click.option("--slots", default=2, show_default=True, type=click.IntRange(1, 32), help="Runs crawled at once.")
+@click.option("--timeout", default=3600, show_default=True, type=click.IntRange(1), help="Seconds per crawl.")
+@friendly_errors
+def worker(sources_path, db_url, redis_url, queue, proxy, slots, timeout) -> None:
+    """Crawl runs the scheduler seeds into Redis, with any number of other workers, into the shared database.
+
+    Stops on SIGTERM or Ctrl-C: its crawls close cleanly and hand their counts to the run.
+    """
+    import logging
+    import signal
+
+    from monitor.schedule.distributed import RedisUnavailable
+    from monitor.worker import Worker, WorkerOptions
+    from storage.engine import resolve_url
+
+    load_sources(sources_path)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    options = WorkerOptions(
+        sources_path=sources_path,
+        db_url=resolve_url(db_url),
+        redis_url=redis_url,
+        queue=queue,
+        proxy=proxy,
+        slots=slots,
+        timeout=timeout,
+        log_dir=Path(os.environ.get("SPEECHWATCH_LOG_DIR", "data/logs")),
+    )
+    open_db(db_url).close()  # the schema exists before any crawl child starts
+    crawler_worker = Worker(options)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: crawler_worker.stop.set())
+    try:
+        crawler_worker.run()
+    except RedisUnavailable as exc:
+        raise UserError(str(exc)) from None
 
 
 @main.command()

@@ -113,11 +113,25 @@ def _stop(job: CrawlJob) -> None:
 
 
 def _spawn(job: CrawlJob, db_url: str, sources_path: Path, proxy: str | None, timeout: float) -> subprocess.Popen:
+    return spawn_crawl(job.source.name, job.run_id, job.log_path, db_url, sources_path, proxy, timeout)
+
+
+def spawn_crawl(
+    source: str,
+    run_id: int,
+    log_path: Path,
+    db_url: str,
+    sources_path: Path,
+    proxy: str | None,
+    timeout: float,
+    settings: dict[str, str] | None = None,
+) -> subprocess.Popen:
+    """Start ``python -m scrapy crawl source`` for one run, logging to ``log_path``; ``settings`` become ``-s``."""
     env = dict(os.environ)
     env.update(
         SCRAPY_SETTINGS_MODULE="crawler.settings",
         SPEECHWATCH_DB=db_url,
-        SPEECHWATCH_RUN_ID=str(job.run_id),
+        SPEECHWATCH_RUN_ID=str(run_id),
         SPEECHWATCH_SOURCES=str(sources_path.resolve()),
         SPEECHWATCH_CRAWL_TIMEOUT=str(int(timeout)),
     )
@@ -125,8 +139,10 @@ def _spawn(job: CrawlJob, db_url: str, sources_path: Path, proxy: str | None, ti
         env["SPEECHWATCH_PROXY"] = proxy
     else:
         env.pop("SPEECHWATCH_PROXY", None)
-    command = [sys.executable, "-m", "scrapy", "crawl", "source", "-a", f"source={job.source.name}"]
-    log_file = job.log_path.open("wb")
+    command = [sys.executable, "-m", "scrapy", "crawl", "source", "-a", f"source={source}"]
+    for name, value in (settings or {}).items():
+        command += ["-s", f"{name}={value}"]
+    log_file = log_path.open("wb")
     try:
         return subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     finally:

@@ -14,6 +14,7 @@ from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 
 from crawler.config import DEFAULT_SOURCES, setting
+from crawler.distributed import claim_seed
 from crawler.items import PageItem
 from crawler.pagination import hrefs_in_markup, jpage_total_pages, trs_page_urls
 from crawler.sources import Source, SourcesError, load_sources, select_sources
@@ -36,6 +37,8 @@ class SourceSpider(Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        if not claim_seed(self.crawler):  # another worker of this distributed run yields them
+            return
         for url in self.source.start_urls:
             request = self._list_request(url)
             if request is not None:

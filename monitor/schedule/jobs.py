@@ -25,6 +25,8 @@ class JobContext:
     timeout: int = 3600
     log_dir: Path | None = None
     digest_config: Path | None = None
+    redis_url: str | None = None  # set: runs are seeded into Redis for `speechwatch worker`s
+    queue: str = "speechwatch"
     cancel: threading.Event = field(default_factory=threading.Event)
     active: int = 0
     idle: threading.Condition = field(default_factory=threading.Condition)
@@ -85,17 +87,27 @@ def crawl_job(source: str, trigger: str = "schedule") -> None:
             return
         db = Database(ctx.db_url)
         try:
-            runs = crawl_sources(
-                db,
-                sources,
-                ctx.sources_path,
-                proxy=ctx.proxy,
-                jobs=1,
-                timeout=ctx.timeout,
-                log_dir=ctx.log_dir,
-                trigger=trigger,
-                cancel=ctx.cancel,
-            )
+            if ctx.redis_url:
+                from monitor.schedule.distributed import crawl_distributed
+
+                runs = [
+                    crawl_distributed(
+                        db, sources[0], ctx.redis_url, queue=ctx.queue, timeout=ctx.timeout, trigger=trigger,
+                        cancel=ctx.cancel,
+                    )
+                ]  # fmt: skip
+            else:
+                runs = crawl_sources(
+                    db,
+                    sources,
+                    ctx.sources_path,
+                    proxy=ctx.proxy,
+                    jobs=1,
+                    timeout=ctx.timeout,
+                    log_dir=ctx.log_dir,
+                    trigger=trigger,
+                    cancel=ctx.cancel,
+                )
             run_ids = [run.id for run in runs]
             if ctx.cancel.is_set() or not run_ids:
                 return

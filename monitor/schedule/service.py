@@ -46,6 +46,8 @@ class ScheduleOptions:
     digest_zone: str = DEFAULT_TIMEZONE
     digest_config: Path | None = None
     log_dir: Path | None = None
+    redis_url: str | None = None
+    queue: str = "speechwatch"
 
 
 class SchedulerService:
@@ -85,6 +87,8 @@ class SchedulerService:
                 timeout=self.options.timeout,
                 log_dir=self.options.log_dir,
                 digest_config=self.options.digest_config,
+                redis_url=self.options.redis_url,
+                queue=self.options.queue,
             )
         )
         scheduler = BlockingScheduler(
