@@ -27,13 +27,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 from synthetic import body, near_duplicate, truncated_copy
 
+import monitor.dedup.canonical as canonical_module
 import monitor.dedup.cluster as cluster_module
 from monitor.extract.script import matching_text
 from storage.database import Database
 from storage.documents import DocumentRecord, content_hash_of, store_documents
 from storage.models import Document, Speech
 
-WRAPPED = ("pending_documents", "fingerprint", "_candidates", "compare", "_speech_of", "refresh_speech")
+WRAPPED = ("pending_documents", "fingerprint", "_candidates", "compare", "_write_keys", "refresh_speech")
 
 
 @dataclass
@@ -55,11 +56,17 @@ class BatchStats:
 TIMERS: dict[str, Timer] = {}
 
 
-def instrument() -> None:
-    """Wrap the functions ``cluster_documents`` looks up in its module with timers (benchmark only)."""
+def instrument(search_index: bool) -> None:
+    """Wrap the functions ``cluster_documents`` looks up in its module with timers (benchmark only).
+
+    ``refresh_speech`` includes the search index's refresh (``storage.search``, called from it), timed apart;
+    ``search_index=False`` replaces that refresh with a no-op to show the dedup path alone.
+    """
     for name in WRAPPED:
         original = getattr(cluster_module, name)
         setattr(cluster_module, name, _timed(name, original))
+    refresh_index = canonical_module.refresh_speech_index if search_index else (lambda session, speech_id: False)
+    canonical_module.refresh_speech_index = _timed("search index", refresh_index)
 
 
 def _timed(name: str, original: Callable) -> Callable:
@@ -70,7 +77,7 @@ def _timed(name: str, original: Callable) -> Callable:
         timer.seconds += time.perf_counter() - start
         timer.calls += 1
         if name == "_candidates":
-            timer.items += len(result)
+            timer.items += len(result[0])
         elif name == "compare":
             timer.items += result is not None
         return result
@@ -154,8 +161,9 @@ def summarise(label: str, batches: list[BatchStats]) -> dict:
           f"[pending scan {per_batch_scan:7.1f} ms/batch = {ms('pending_documents'):5.2f} ms/doc, "
           f"fingerprint {ms('fingerprint'):5.2f}, candidates query {ms('_candidates'):5.2f} "
           f"({candidates.items / docs:5.2f}/doc), compare {ms('compare'):5.2f} ({links / docs:4.2f} links/doc), "
-          f"refresh_speech {ms('refresh_speech'):5.2f}, _speech_of {ms('_speech_of'):4.2f}, "
-          f"rest (get/flush/commit) {(cluster - inner) / docs * 1e3:5.2f}]")  # fmt: skip
+          f"refresh_speech {ms('refresh_speech'):5.2f} (search index {ms('search index'):5.2f}), "
+          f"_write_keys {ms('_write_keys'):4.2f}, "
+          f"rest (read/update/commit) {(cluster - inner) / docs * 1e3:5.2f}]")  # fmt: skip
     return {"store": store / docs * 1e3, "cluster": cluster / docs * 1e3}
 
 
@@ -249,12 +257,14 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, default=None, help="where the SQLite files go (default: tmp)")
     parser.add_argument("--keep", action="store_true", help="keep the SQLite files")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--no-search-index", action="store_true",
+                        help="skip the search index refresh (storage.search) to time the dedup path alone")  # fmt: skip
     args = parser.parse_args()
 
     print(f"bench_ingest  {datetime.now():%Y-%m-%d %H:%M}  {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, SQLite (WAL, synchronous=NORMAL), load average "
-          f"{os.getloadavg()[0]:.2f}")  # fmt: skip
-    instrument()
+          f"{os.getloadavg()[0]:.2f}{'; search index refresh skipped' if args.no_search_index else ''}")  # fmt: skip
+    instrument(search_index=not args.no_search_index)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         directory = args.dir if args.keep and args.dir else Path(tmp)
         for n in args.sizes:

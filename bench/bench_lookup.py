@@ -1,7 +1,12 @@
-"""Near-duplicate lookup (Hamming distance ≤ 3) among N random 64-bit fingerprints, three ways.
+"""Near-duplicate lookup (Hamming distance ≤ 3) among N random 64-bit fingerprints, five ways.
 
+(keys) the product: SQLite ``simhash_keys(key, document_id)`` as migration 0009 makes it (``WITHOUT ROWID``,
+    the primary key the only index), 10 keys per fingerprint (``monitor.dedup.fingerprint.lookup_keys``: a key
+    per pair of 5 blocks), queried as ``monitor.dedup.cluster`` does: one ``key IN (…)`` joined to the
+    fingerprints, Hamming in Python;
+(keys6) the measured alternative: a key per triple of 6 blocks (20 keys of 33 bits);
 (a) ``simhash.SimhashIndex(objs, k=3)``: the package's in-memory index (4 dicts of string buckets);
-(b) SQLite band columns, as ``documents.band0..band3`` are used by ``monitor.dedup.cluster``: a throwaway file
+(b) SQLite band columns, as ``documents.band0..band3`` were used before migration 0009: a throwaway file
     with ``fp(id, simhash, band0..band3)`` and one index per band, queried with
     ``WHERE band0=? OR band1=? OR band2=? OR band3=?`` and the Hamming test in Python;
 (c) a sorted numpy band table: per band a sorted uint16 array of band values and the uint32 ids in that order,
@@ -11,6 +16,7 @@ Queries: half are stored fingerprints with 0–3 random bits flipped (recall mus
 Latency is per query, warm (everything in memory / the OS page cache).
 
     .venv/bin/python bench/bench_lookup.py [--sizes 10000 100000 1000000] [--queries 2000] [--max-build 180]
+        [--only keys package] [--pragma 'PRAGMA mmap_size=1073741824']
 """
 
 from __future__ import annotations
@@ -24,10 +30,13 @@ import sys
 import tempfile
 import time
 from datetime import datetime
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
 import simhash
+
+from monitor.dedup.fingerprint import lookup_keys
 
 K = 3
 MASK = (1 << 64) - 1
@@ -131,6 +140,64 @@ class SqliteBands:
         self.path.unlink(missing_ok=True)
 
 
+# -- (d) the product: a block-pair key table in SQLite --------------------------------------------------------
+
+
+class SqliteKeyTable:
+    """``simhash_keys(key, document_id)`` as migration 0009 makes it, joined to the fingerprints in one statement.
+
+    ``blocks=5``: the product's keys (``monitor.dedup.fingerprint.lookup_keys``: 5 blocks, a key per pair of
+    blocks, 10 keys of 25–26 bits). ``blocks=6``: the measured alternative, a key per triple of 6 blocks (20 keys
+    of 32 bits): fewer candidates, twice the rows and seeks.
+    """
+
+    def __init__(self, fps: list[int], directory: Path, blocks: int = 5) -> None:
+        self.keys_of = lookup_keys if blocks == 5 else triple_keys
+        self.name = "SQLite key table" if blocks == 5 else "SQLite key table 6/3"
+        self.path = directory / f"keys{blocks}-{len(fps)}.db"
+        self.path.unlink(missing_ok=True)
+        start = time.perf_counter()
+        self.db = sqlite3.connect(self.path)
+        for pragma in PRAGMAS:
+            self.db.execute(pragma)
+        self.db.execute("CREATE TABLE documents(id INTEGER PRIMARY KEY, simhash BIGINT)")
+        self.db.execute("CREATE TABLE simhash_keys(key BIGINT NOT NULL, document_id INTEGER NOT NULL, "
+                        "PRIMARY KEY (key, document_id)) WITHOUT ROWID")  # fmt: skip
+        with self.db:
+            self.db.executemany("INSERT INTO documents VALUES (?, ?)", ((i, to_signed(v)) for i, v in enumerate(fps)))
+            rows = sorted((key, i) for i, value in enumerate(fps) for key in self.keys_of(value))
+            self.db.executemany("INSERT INTO simhash_keys VALUES (?, ?)", rows)
+        del rows
+        self.build_seconds = time.perf_counter() - start
+        self.bytes = self.path.stat().st_size
+        count = len(self.keys_of(0))
+        self.sql = ("SELECT d.id, d.simhash FROM simhash_keys k JOIN documents d ON d.id = k.document_id "
+                    f"WHERE k.key IN ({', '.join('?' * count)})")  # fmt: skip
+        plan = " / ".join(row[-1] for row in self.db.execute("EXPLAIN QUERY PLAN " + self.sql, self.keys_of(0)))
+        self.note = f"file size, {count} keys/doc; plan: {plan}"
+        self.candidates = 0
+
+    def query(self, value: int) -> list[int]:
+        rows = self.db.execute(self.sql, self.keys_of(value)).fetchall()
+        self.candidates += len(rows)  # a near neighbour comes once per key it shares
+        return list({i for i, stored in rows if ((stored ^ value) & MASK).bit_count() <= K})
+
+    def close(self) -> None:
+        self.db.close()
+        self.path.unlink(missing_ok=True)
+
+
+PRAGMAS: list[str] = []  # set from --pragma: e.g. "PRAGMA mmap_size=1073741824"
+SIX_BLOCKS = ((0, 11), (11, 11), (22, 11), (33, 11), (44, 10), (54, 10))
+TRIPLES = tuple(combinations(range(6), 3))
+
+
+def triple_keys(value: int) -> tuple[int, ...]:
+    """6 blocks of 10–11 bits; ≤ 3 differing bits leave ≥ 3 blocks equal: a 33-bit key per triple of blocks."""
+    b = [(value >> shift) & ((1 << width) - 1) for shift, width in SIX_BLOCKS]
+    return tuple((t << 33) | (b[i] << 22) | (b[j] << 11) | b[k] for t, (i, j, k) in enumerate(TRIPLES))
+
+
 # -- (c) sorted numpy band table ---------------------------------------------------------------------------------
 
 
@@ -180,6 +247,8 @@ class NumpyBands:
 def measure(structure, queries: list[tuple[int, int | None]], n: int) -> dict:
     for value, _ in queries[:50]:  # warm-up
         structure.query(value)
+    if hasattr(structure, "candidates"):
+        structure.candidates = 0
     latencies = np.empty(len(queries), dtype=np.float64)
     found = planted = matches = 0
     for i, (value, doc) in enumerate(queries):
@@ -200,12 +269,15 @@ def measure(structure, queries: list[tuple[int, int | None]], n: int) -> dict:
         "bytes_per_doc": structure.bytes / n,
         "matches": matches / len(queries),
         "note": structure.note,
+        "candidates": getattr(structure, "candidates", 0) / len(queries) if hasattr(structure, "candidates") else None,
     }
 
 
 def report(row: dict) -> None:
     print(f"  {row['name']:<22} build {row['build']:8.2f} s   p50 {row['p50']:8.1f} µs   p99 {row['p99']:8.1f} µs   "
-          f"recall {row['recall']:.3f}   {row['bytes_per_doc']:6.0f} B/doc   ({row['note']})", flush=True)  # fmt: skip
+          f"recall {row['recall']:.3f}   {row['bytes_per_doc']:6.0f} B/doc   "
+          + (f"{row['candidates']:.3f} key rows/query   " if row["candidates"] is not None else "")
+          + f"({row['note']})", flush=True)  # fmt: skip
 
 
 def main() -> int:
@@ -216,11 +288,17 @@ def main() -> int:
                         help="skip SimhashIndex where its build is estimated above this (seconds)")  # fmt: skip
     parser.add_argument("--dir", type=Path, default=None, help="where the throwaway SQLite files go (default: tmp)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--pragma", action="append", default=[],
+                        help="SQL for each key-table connection, e.g. 'PRAGMA mmap_size=1073741824'")  # fmt: skip
+    parser.add_argument("--only", nargs="+", default=["keys", "keys6", "numpy", "sqlite", "package"],
+                        help="structures to measure (default: all of keys keys6 numpy sqlite package)")  # fmt: skip
     args = parser.parse_args()
+    PRAGMAS[:] = args.pragma
 
     print(f"bench_lookup  {datetime.now():%Y-%m-%d %H:%M}  {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, numpy {np.__version__}, SQLite {sqlite3.sqlite_version}, "
-          f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+          f"load average {os.getloadavg()[0]:.2f}", "; key-table pragmas: " + "; ".join(args.pragma) if args.pragma
+          else "")  # fmt: skip
     rng = np.random.default_rng(args.seed)
     rows: list[dict] = []
     package_rate: float | None = None  # seconds per document of the last SimhashIndex build
@@ -229,14 +307,18 @@ def main() -> int:
             fps = rng.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True).tolist()
             queries = make_queries(rng, fps, args.queries)
             print(f"\nN = {n:,}  ({args.queries:,} queries, {args.queries // 2:,} planted near-duplicates)", flush=True)
-            kinds = ["numpy", "sqlite"]
-            if package_rate is not None and package_rate * n > args.max_build:
+            kinds = [kind for kind in args.only if kind != "package"]
+            if "package" not in args.only:
+                pass
+            elif package_rate is not None and package_rate * n > args.max_build:
                 print(f"  {'simhash.SimhashIndex':<22} skipped: build estimated at {package_rate * n:,.0f} s "
                       f"(> {args.max_build:.0f} s) from the previous size")  # fmt: skip
             else:
                 kinds.append("package")
             for kind in kinds:
-                if kind == "numpy":
+                if kind in ("keys", "keys6"):
+                    structure = SqliteKeyTable(fps, Path(tmp), blocks=5 if kind == "keys" else 6)
+                elif kind == "numpy":
                     structure = NumpyBands(fps)
                 elif kind == "sqlite":
                     structure = SqliteBands(fps, Path(tmp))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 import uuid
 
@@ -45,22 +46,35 @@ def run_key(queue: str, run_id: int | str, part: str) -> str:
     return f"{queue}:run:{run_id}:{part}"
 
 
-def crawl_settings(queue: str, run_id: int, redis_url: str) -> dict[str, str]:
-    """The ``-s`` settings of a child crawling ``run_id`` with the others: scrapy-redis with this run's keys."""
+def crawl_settings(queue: str, run_id: int) -> dict[str, str]:
+    """The ``-s`` settings of a child crawling ``run_id`` with the others: scrapy-redis with this run's keys.
+
+    The Redis URL (it may hold a password) is not among them: Scrapy logs every overridden setting, so the
+    child reads it from ``$SPEECHWATCH_REDIS`` instead (see :meth:`RunScheduler.from_settings`).
+    """
     return {
         "SCHEDULER": "crawler.distributed.RunScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_QUEUE_KEY": run_key(queue, run_id, "requests"),
         "SCHEDULER_DUPEFILTER_KEY": run_key(queue, run_id, "dupefilter"),
         "SCHEDULER_PERSIST": "True",  # one child closing must not clear the queue the others still work on
-        "REDIS_URL": redis_url,
-        "SPEECHWATCH_REDIS": redis_url,
         "SPEECHWATCH_QUEUE": queue,
     }
 
 
 class RunScheduler(Scheduler):
     """scrapy-redis's scheduler, plus this child's presence, idleness and counts in the run's keys."""
+
+    @classmethod
+    def from_settings(cls, settings) -> RunScheduler:
+        """scrapy-redis's constructor, with the Redis URL from the environment (never a logged setting)."""
+        redis_url = os.environ.get("SPEECHWATCH_REDIS")
+        if not redis_url:
+            raise ValueError("a distributed crawl needs SPEECHWATCH_REDIS in its environment")
+        settings = settings.copy()
+        settings.frozen = False  # a private copy: the crawler's own settings stay frozen and without the URL
+        settings.set("REDIS_URL", redis_url, priority="cmdline")
+        return super().from_settings(settings)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunScheduler:
@@ -80,6 +94,12 @@ class RunScheduler(Scheduler):
         return run_key(self.queue_name, self.run_id, part)
 
     def open(self, spider: Spider) -> None:
+        from scrapy_redis.dupefilter import RFPDupeFilter
+
+        # the dupefilter on this scheduler's connection (its own would read REDIS_URL from the logged settings)
+        self.df = RFPDupeFilter(
+            self.server, key=self.key("dupefilter"), debug=spider.settings.getbool("DUPEFILTER_DEBUG")
+        )
         super().open(spider)
         pipe = self.server.pipeline()
         pipe.hset(self.key("idle"), self.child_id, 0)

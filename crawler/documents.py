@@ -10,12 +10,16 @@ from urllib.parse import urlsplit
 from w3lib.url import canonicalize_url
 
 from crawler.items import PageItem
+from monitor.extract.body import CONTROL_CHARACTERS
 from monitor.extract.core import SiteProfile, analysis_values, extract
 from storage.documents import DocumentRecord, content_hash_of
 
 
 def decode_body(item: PageItem) -> str:
-    return item.body.decode(item.encoding or "utf-8", errors="replace")
+    """The page as text, without the C0 control characters browsers ignore (lxml refuses a page holding one, and
+    PostgreSQL a text holding NUL); tabs and line breaks stay."""
+    text = item.body.decode(item.encoding or "utf-8", errors="replace")
+    return CONTROL_CHARACTERS.sub("", text)
 
 
 def extract_item(item: PageItem, profile: SiteProfile | None = None) -> PageItem:

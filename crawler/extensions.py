@@ -9,10 +9,28 @@ from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsCollector
 
 from crawler.config import setting
+from crawler.middlewares import SKIP_STAT
 from storage.database import Database
 from storage.runs import finish_run
 
 log = logging.getLogger(__name__)
+
+SKIP_STATS = {  # Scrapy's and our older skip counters -> the reason the run's summary line gives
+    "robotstxt/forbidden": "robots_txt",
+    "offsite/filtered": "offsite",
+    "speechwatch/blocked": "antibot",
+    "speechwatch/skipped_non_html": "non_html",
+    "depth/request_ignored_count": "depth_limit",
+}
+
+
+def skip_counts(stats: dict) -> dict[str, int]:
+    """Pages and links the run left out on purpose, by reason (``speechwatch/skipped/<reason>`` and the above)."""
+    counts = {reason: int(stats.get(key, 0) or 0) for key, reason in SKIP_STATS.items()}
+    for key, value in stats.items():
+        if key.startswith(SKIP_STAT):
+            counts[key.removeprefix(SKIP_STAT)] = int(value or 0)
+    return {reason: count for reason, count in counts.items() if count}
 
 
 def run_counts(stats: dict) -> dict[str, int]:
@@ -26,10 +44,7 @@ def run_counts(stats: dict) -> dict[str, int]:
         "documents_new": get("speechwatch/documents_new"),
         "documents_updated": get("speechwatch/documents_updated"),
         "documents_unchanged": get("speechwatch/documents_unchanged") + get("speechwatch/not_modified"),
-        "skipped": get("robotstxt/forbidden")
-        + get("offsite/filtered")
-        + get("speechwatch/blocked")
-        + get("speechwatch/skipped_non_html"),
+        "skipped": sum(skip_counts(stats).values()),
         "blocked": get("speechwatch/blocked"),
         "errors": get("log_count/ERROR") + get("httperror/response_ignored_count"),
         "list_pages": get("speechwatch/list_pages"),
@@ -81,8 +96,17 @@ class CrawlRunRecorder:
             return
         counts = run_counts(stats)
         status = run_status(reason, counts, successful_pages(stats))
+        skips = skip_counts(stats)
+        if stats.get("speechwatch/list_pages_capped"):
+            skips["max_pages (list links not followed)"] = int(stats["speechwatch/list_pages_capped"])
+        if skips:
+            log.info("skipped by reason: %s", ", ".join(f"{k} {v}" for k, v in sorted(skips.items())))
         error_text = None
-        if status == "failed" and reason == "finished":
+        lost = int(stats.get("speechwatch/store_errors", 0) or 0)
+        if lost:
+            status = "failed"
+            error_text = f"{lost} documents could not be stored: {stats.get('speechwatch/store_error', '?')}"
+        elif status == "failed" and reason == "finished":
             error_text = "no page could be fetched (site down or unreachable)"
         elif reason == "shutdown":
             error_text = "closed: shutdown (the crawl was stopped by a signal; the next run fetches the rest)"

@@ -12,7 +12,7 @@ class PageItem:
     source: str
     source_kind: str
     http_status: int
-    body: bytes  # raw bytes as served
+    body: bytes = field(repr=False)  # raw bytes as served (kept out of log lines)
     encoding: str  # the encoding used to decode ``body``
     etag: str | None = None
     last_modified: str | None = None

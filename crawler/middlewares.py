@@ -1,17 +1,21 @@
-"""Downloader middlewares: proxy, conditional requests, anti-bot walls and charset repair."""
+"""Downloader middlewares: proxy, address safety, redirect loops, conditional requests, anti-bot walls, charsets."""
 
 from __future__ import annotations
 
 import logging
 import re
+from urllib.parse import urljoin
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.offsite import OffsiteMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response, TextResponse
-from w3lib.url import canonicalize_url
+from scrapy.utils.httpobj import urlparse_cached
+from w3lib.url import canonicalize_url, safe_url_string
 
 from crawler.config import setting
+from crawler.sources import private_host
 from monitor.extract.decode import better_encoding
 
 log = logging.getLogger(__name__)
@@ -21,6 +25,76 @@ ANTIBOT_BODY_MARKERS = (
     (re.compile(rb"\$_ts\s*=\s*window\[\s*['\"]\$_ts['\"]\s*\]"), "瑞数 ($_ts challenge)"),
     (re.compile(rb"__jsl_clearance"), "加速乐 (__jsl_clearance)"),
 )
+
+SKIP_STAT = "speechwatch/skipped/"
+SKIP_LOG_LINES = 10  # per reason and crawl; later skips of that reason are only counted
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+
+
+def record_skip(crawler: Crawler, reason: str, url: str, detail: str) -> None:
+    """Count a page or link left out on purpose under ``speechwatch/skipped/<reason>`` and log why.
+
+    The run's ``skipped`` column sums these (:func:`crawler.extensions.run_counts`); the first
+    ``SKIP_LOG_LINES`` of each reason are logged one by one, so a page of 3,000 bad links cannot flood the log.
+    """
+    key = SKIP_STAT + reason
+    crawler.stats.inc_value(key)
+    count = crawler.stats.get_value(key)
+    if count <= SKIP_LOG_LINES:
+        log.warning("skipped (%s) %s: %s", reason, url, detail)
+    if count == SKIP_LOG_LINES:
+        log.warning("further skips (%s) in this crawl are only counted, under %s", reason, key)
+
+
+class SafeOffsiteMiddleware(OffsiteMiddleware):
+    """Scrapy's offsite filter, and no request to a private, loopback or link-local address (SSRF).
+
+    A public page can link or redirect to ``http://127.0.0.1:6379/``, ``http://10.0.0.8/`` or the cloud metadata
+    service ``http://169.254.169.254/``; those are dropped unless the source sets ``allow_private = true``. It
+    replaces Scrapy's OffsiteMiddleware at the same place, so like it it runs when a request is scheduled and again
+    before download (redirects included), ahead of robots.txt: a dropped target is never connected to, not even
+    through the proxy. The check is on the URL's host (see :func:`crawler.sources.private_host`), never on the
+    proxy's address, and names are not resolved.
+    """
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        source = getattr(self.crawler.spider, "source", None)
+        host = urlparse_cached(request).hostname
+        if not getattr(source, "allow_private", False) and private_host(host):
+            detail = f"{host} is a private, loopback or link-local address (the source does not set allow_private)"
+            record_skip(self.crawler, "private_address", request.url, detail)
+            raise IgnoreRequest(f"private address {host!r}")
+        return super().process_request(request)
+
+
+class RedirectLoopMiddleware:
+    """Stop a redirect back into its own chain (a cookie check answered without cookies loops for ever).
+
+    Scrapy's duplicate filter would drop the repeated URL without a word; this names it. It sits just outside
+    RedirectMiddleware (600), so it sees the 3xx first. Endless chains of new URLs end at ``REDIRECT_MAX_TIMES``.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectLoopMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get("Location")
+        handled = request.meta.get("handle_httpstatus_all") or response.status in request.meta.get(
+            "handle_httpstatus_list", ()
+        )
+        if response.status not in REDIRECT_STATUSES or not location or request.meta.get("dont_redirect") or handled:
+            return response
+        target = canonicalize_url(urljoin(response.url, safe_url_string(location.decode("latin-1"))))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if target not in {canonicalize_url(url) for url in chain}:
+            return response
+        detail = f"redirect loop: {response.url} sends back to {target} after {len(chain)} hop(s)"
+        record_skip(self.crawler, "redirect_loop", chain[0], detail)
+        raise IgnoreRequest(detail)
 
 
 class ProxyMiddleware:

@@ -14,6 +14,7 @@ from twisted.python.threadpool import ThreadPool
 from crawler.config import setting
 from crawler.documents import extract_item, to_record
 from crawler.items import PageItem
+from crawler.middlewares import record_skip
 from monitor.profiles import SiteProfiles
 from monitor.reprocess import reprocess_documents
 from storage.database import Database
@@ -27,6 +28,8 @@ class ExtractPipeline:
     """Text and speech metadata of each article, computed in Twisted's thread pool.
 
     Each host's learned chrome is loaded from storage on first use and learns from every page that passes.
+    A page without text (script-only, garbage, a template the extractor no longer understands) is dropped as
+    ``skipped/no_text``: storing it would replace a stored article's text with nothing.
     """
 
     def __init__(self, crawler: Crawler, db_url: str | None) -> None:
@@ -58,6 +61,8 @@ class ExtractPipeline:
             log.warning("extraction failed for %s: %s", item.final_url, exc)
         if not item.text:
             self.crawler.stats.inc_value("speechwatch/empty_text")
+            record_skip(self.crawler, "no_text", item.final_url, "no text found: not stored (a stored copy is kept)")
+            raise DropItem(f"no text found at {item.final_url}", log_level="DEBUG")
         return item
 
     def _extract(self, item: PageItem) -> PageItem:
@@ -126,6 +131,7 @@ class StoragePipeline:
             result = await self._in_writer(self.db.retrying, store_documents, self.db, batch)
         except Exception as exc:  # noqa: BLE001 - counted and logged; the next run fetches them again
             stats.inc_value("speechwatch/store_errors", len(batch))
+            stats.set_value("speechwatch/store_error", f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
             log.error("could not store %d documents (%s): %s", len(batch), type(exc).__name__, exc)
             return
         stats.inc_value("speechwatch/documents_new", result.new)

@@ -23,15 +23,15 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0  # requests in flight per host that AutoTh
 
 # -- robustness ----------------------------------------------------------------------------------------------
 DOWNLOAD_TIMEOUT = 30  # seconds
-DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; larger pages are dropped and counted as errors
-DOWNLOAD_WARNSIZE = 5 * 1024 * 1024  # bytes
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes, also after gzip/deflate/br decoding; larger pages: skipped/too_large
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024  # bytes; a warning in the log
 RETRY_ENABLED = True
 RETRY_TIMES = 2  # retries after the first attempt
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
-REDIRECT_MAX_TIMES = 10
+REDIRECT_MAX_TIMES = 10  # longer chains: skipped/redirect_max; a chain back to itself: skipped/redirect_loop
 CLOSESPIDER_TIMEOUT = int(os.environ.get("SPEECHWATCH_CRAWL_TIMEOUT", "3600"))  # seconds per crawl
 CLOSESPIDER_ERRORCOUNT = 0  # 0: never stop on errors; the run records them
-DEPTH_LIMIT = 20  # pagination traps end here
+DEPTH_LIMIT = 50  # links from the start page; traps end here or at the source's max_pages (depth/request_ignored_count)
 
 # -- safety: no remote control, no telnet console ------------------------------------------------------------
 TELNETCONSOLE_ENABLED = False
@@ -45,10 +45,14 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = os.environ.get("SPEECHWATCH_LOG_LEVEL", "INFO")
 
 DOWNLOADER_MIDDLEWARES = {
+    # offsite filter + no private/loopback targets (source option allow_private), before robots.txt (100)
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.SafeOffsiteMiddleware": 50,
     "crawler.middlewares.ProxyMiddleware": 50,  # before robots.txt so robots requests use it too
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
     "crawler.middlewares.AntiBotMiddleware": 580,  # sees responses before RetryMiddleware (550)
     "crawler.middlewares.CharsetFixMiddleware": 590,
+    "crawler.middlewares.RedirectLoopMiddleware": 610,  # sees a 3xx before RedirectMiddleware (600)
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ExtractPipeline": 300,

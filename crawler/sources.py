@@ -5,7 +5,9 @@ A bad file fails fast with one line naming the file, the source and the field.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,9 +32,11 @@ SOURCE_KEYS = {
     "timezone",
     "enabled",
     "max_pages",
+    "allow_private",
     "description",
 }
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+IPV4_LOOSE = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$")  # 127.1, 0x7f.1, 2130706433
 
 
 class SourcesError(ValueError):
@@ -63,6 +67,7 @@ class Source:
     timezone: str = DEFAULT_TIMEZONE
     enabled: bool = True
     max_pages: int = 2000
+    allow_private: bool = False
     description: str = ""
 
     def to_config(self) -> dict:
@@ -81,6 +86,7 @@ class Source:
             "timezone": self.timezone,
             "enabled": self.enabled,
             "max_pages": self.max_pages,
+            "allow_private": self.allow_private,
         }
 
 
@@ -189,6 +195,15 @@ def _parse_source(entry: object, label: str) -> Source:
     description = entry.get("description", "")
     if not isinstance(description, str):
         raise fail("description", "must be a string")
+    allow_private = entry.get("allow_private", False)
+    if not isinstance(allow_private, bool):
+        raise fail("allow_private", "must be true or false")
+    if not allow_private:
+        targets = [("start_urls", url) for url in start_urls] + ([("list_api", list_api.url)] if list_api else [])
+        for field_name, url in targets:
+            if private_host(urlsplit(url).hostname):
+                problem = f"{url!r} is a private, loopback or link-local address; set allow_private = true to crawl it"
+                raise fail(field_name, problem)
     return Source(
         name=name,
         kind=kind,
@@ -203,8 +218,35 @@ def _parse_source(entry: object, label: str) -> Source:
         timezone=timezone,
         enabled=enabled,
         max_pages=max_pages,
+        allow_private=allow_private,
         description=description,
     )
+
+
+def private_host(host: str | None) -> bool:
+    """Whether a URL's host is an address a public page must not make us fetch (SSRF): loopback, private,
+    link-local (169.254.169.254 is the cloud metadata service), shared, reserved, multicast or unspecified.
+
+    Only literals are judged (IPv4 in any form ``inet_aton`` accepts, since ``127.1`` and ``2130706433`` connect
+    to 127.0.0.1; IPv6, IPv4-mapped included) plus ``localhost`` names: other names are not resolved.
+    """
+    if not host:
+        return False
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if not IPV4_LOOSE.match(host):
+            return False
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast
 
 
 def _require(entry: dict, key: str, type_: type, fail) -> object:

@@ -131,6 +131,8 @@ def demo(db_url, port, jobs, output_format) -> None:
         if output_format == "table":
             console.print(f"sample web: {len(web.sites)} sites at {web.proxy_url} (serves them by host name)")
         _crawl_and_report(sources, SAMPLE_SOURCES, db_url, web.proxy_url, jobs, 600, output_format)
+    if output_format == "table":
+        _demo_digest(db_url)
 
 
 def _crawl_and_report(
@@ -244,6 +246,8 @@ def schedule(
             parse_schedule(digest_schedule, digest_zone)
         except Exception as exc:  # noqa: BLE001 - APScheduler raises ValueError or zone errors
             raise UserError(f"--digest-schedule {digest_schedule!r}: {exc}") from None
+    if digest_schedule and not list_jobs:
+        digest_schedule = _digest_schedule_if_deliverable(digest_schedule, digest_config)
     if list_jobs:
         _print_jobs(db_url, sources_path, digest_schedule, digest_zone, output_format)
     elif once:
@@ -252,6 +256,22 @@ def schedule(
     else:
         _serve_schedule(db_url, sources_path, proxy, timeout, workers, digest_schedule, digest_zone, digest_config,
                         redis_url, queue)  # fmt: skip
+
+
+def _digest_schedule_if_deliverable(digest_schedule: str, digest_config: Path | None) -> str | None:
+    """The digest job needs somewhere to deliver: a bad settings file stops us, no channel at all drops the job."""
+    from monitor.digest import DigestConfigError, load_digest_config
+
+    config = None
+    try:
+        config = load_digest_config(digest_config)
+        config.check()
+    except DigestConfigError as exc:
+        if config is None or config.channels:
+            raise UserError(str(exc)) from None
+        err_console.print(f"[yellow]no digest job[/]: {escape(str(exc))}", highlight=False)
+        return None
+    return digest_schedule
 
 
 def _serve_schedule(db_url, sources_path, proxy, timeout, workers, digest_schedule, digest_zone, digest_config,
@@ -993,7 +1013,9 @@ class _null:
 
 
 @main.command()
-@click.option("--what", type=click.Choice(["documents", "speeches"]), default="documents", show_default=True)
+@click.option(
+    "--what", type=click.Choice(["documents", "speeches", "commitments"]), default="documents", show_default=True
+)
 @click.option("--format", "output_format", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file instead of standard output.")
 @click.option("--source", "source_name", help="Only this source.")
@@ -1008,6 +1030,11 @@ def export(what, output_format, out, source_name, db_url) -> None:
     try:
         if what == "speeches":
             records, fields = _flatten_for(output_format, speech_records(db)), SPEECH_EXPORT_FIELDS
+        elif what == "commitments":
+            from monitor.export import COMMITMENT_EXPORT_FIELDS, commitment_records
+
+            records = _flatten_for(output_format, commitment_records(db, source_name))
+            fields = COMMITMENT_EXPORT_FIELDS
         else:
             records, fields = document_records(db, source_name), DOCUMENT_FIELDS
         if out:
@@ -1028,6 +1055,337 @@ def _flatten_for(output_format: str, records):
                 k: json.dumps(v, ensure_ascii=False) if isinstance(v, dict | list) else v for k, v in record.items()
             }
         yield record
+
+
+# -- digests, feeds, source health -----------------------------------------------------------------------------
+
+
+def config_option(function: Callable) -> Callable:
+    return click.option(
+        "--config",
+        "config_path",
+        envvar="SPEECHWATCH_CONFIG",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Settings file (TOML, [digest] table) [env SPEECHWATCH_CONFIG; default ./speechwatch.toml if present].",
+    )(function)
+
+
+class SinceType(click.ParamType):
+    """A start of a window: ``YYYY-MM-DD``, an ISO time (UTC unless it says), or ``24h`` / ``7d`` ago."""
+
+    name = "since"
+
+    def convert(self, value, param, ctx):
+        import re
+        from datetime import UTC, datetime, timedelta
+
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        relative = re.fullmatch(r"(\d+)\s*([hd])", text)
+        if relative:
+            amount = int(relative.group(1))
+            delta = timedelta(hours=amount) if relative.group(2) == "h" else timedelta(days=amount)
+            return datetime.now(UTC) - delta
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{text!r} is not YYYY-MM-DD, an ISO time or a duration like 24h / 7d", param, ctx)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _demo_digest(db_url) -> None:
+    """The demo ends with the digest of what it found, delivered to standard output (so a second run shows little)."""
+    from monitor.digest import DigestConfig, send_digest
+
+    db = open_db(db_url)
+    try:
+        console.rule("digest (delivered to standard output; the next run shows only what is new)")
+        result = send_digest(db, DigestConfig(channels=("stdout",), format="md", origin="demo"))
+        if result.empty:
+            console.print("nothing new since the last digest")
+    finally:
+        db.close()
+
+
+@main.command()
+@click.option(
+    "--since",
+    type=SinceType(),
+    help="Start the window here (YYYY-MM-DD, ISO time, 24h, 7d) instead of at the last delivered digest.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["md", "html", "json"]),
+    help="Preview format (default md); with --send, overrides the format of the file and stdout channels.",
+)
+@click.option("--send", is_flag=True, help="Deliver through the configured channels; mark delivered when all took it.")
+@config_option
+@db_option
+@friendly_errors
+def digest(since, output_format, send, config_path, db_url) -> None:
+    """Preview the digest of what is new since the last delivered one (marks nothing), or --send it."""
+    from monitor.digest import DigestConfigError, build_digest, load_digest_config, render, send_digest
+    from monitor.health import HealthOptions
+
+    try:
+        config = load_digest_config(config_path)
+        if send:
+            config = config.with_channels(*config.channels, format=output_format).check()
+    except DigestConfigError as exc:
+        raise UserError(str(exc)) from None
+    db = open_db(db_url)
+    try:
+        if not send:
+            built = build_digest(db, since, health=HealthOptions(idle_runs=config.idle_runs))
+            click.echo(render(built, output_format or "md"), nl=False)
+            return
+        result = send_digest(db, config, since=since)
+    finally:
+        db.close()
+    for earlier in result.finished:
+        err_console.print(f"digest {earlier}: delivered to the channels it had missed")
+    if result.empty:
+        err_console.print("nothing new since the last digest; nothing sent")
+    elif not result.ok:
+        raise UserError(result.error or "digest not delivered")
+    else:
+        where = "; ".join(f"{channel}: {target}" for channel, target in result.targets.items())
+        err_console.print(f"digest {result.digest_id} delivered ({result.items} items) · {escape(where)}")
+
+
+@main.command()
+@click.option(
+    "--what", type=click.Choice(["speeches", "commitments", "deadlines"]), default="speeches", show_default=True
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["atom", "ics"]),
+    help="atom (speeches, commitments) or ics (deadlines); default: the one that fits --what.",
+)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write to this file, not standard output.")
+@click.option("--base-url", help="Public URL the feeds are served under (entry ids and self links).")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1), help="Entries in an Atom feed.")
+@db_option
+@friendly_errors
+def feed(what, output_format, out, base_url, limit, db_url) -> None:
+    """An Atom feed of new speeches or commitments, or an iCalendar of accepted commitments' deadlines."""
+    from monitor.feeds import FeedError, build_feed
+
+    output_format = output_format or ("ics" if what == "deadlines" else "atom")
+    db = open_db(db_url)
+    try:
+        data = build_feed(db, what, output_format, base_url=base_url, limit=limit)
+    except FeedError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        db.close()
+    if out:
+        out.write_bytes(data)
+        err_console.print(f"wrote the {what} feed ({output_format}) to {out}")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+
+
+@main.command()
+@click.option("--source", "names", multiple=True, help="Only this source (repeatable). Default: every source that ran.")
+@click.option(
+    "--idle-runs",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Runs in a row without anything new before a source is reported idle.",
+)
+@click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@db_option
+@friendly_errors
+def health(names, idle_runs, output_format, db_url) -> None:
+    """Source health from the crawl runs: idle, layout changed, errors, anti-bot walls, failing extraction."""
+    from monitor.health import HealthOptions, source_health
+
+    db = open_db(db_url)
+    try:
+        report = source_health(db, HealthOptions(idle_runs=idle_runs), names or None)
+    finally:
+        db.close()
+    if output_format == "json":
+        click.echo(json.dumps([h.as_dict() for h in report], ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Source health: {sum(not h.ok for h in report)} of {len(report)} with problems",
+                  title_justify="left")  # fmt: skip
+    for column in ("source", "runs", "last run", "problems"):
+        table.add_column(column, overflow="fold")
+    for h in report:
+        problems = "\n".join(f"[red]{i.problem}[/]: {escape(i.reason)}" for i in h.issues) or "[green]ok[/]"
+        table.add_row(h.source, str(h.runs), f"{h.last_run_id} {h.last_status}" if h.last_run_id else "", problems)
+    console.print(table)
+
+
+# -- search --------------------------------------------------------------------------------------------------------
+
+QUERY_SPEECH_FIELDS = ("speech_id", "score", "title", "speech_date", "speaker", "speaker_post", "organization",
+                       "region_code", "region", "doc_type", "topic", "copies", "commitments", "source_kind", "url",
+                       "snippet", "title_marked", "canonical_document_id", "source", "copy_list")  # fmt: skip
+QUERY_COMMITMENT_FIELDS = ("commitment_id", "score", "status", "deadline", "deadline_precision", "strength", "topic",
+                           "text", "snippet", "action", "deadline_text", "tier", "cited", "speech_id", "speech_title",
+                           "speaker", "region_code", "region", "speech_date", "document_id", "url")  # fmt: skip
+
+
+@main.command("query")
+@click.argument("text", required=False, default="")
+@click.option(
+    "--what",
+    type=click.Choice(["speeches", "commitments"]),
+    default="speeches",
+    show_default=True,
+    help="Search speeches (one hit per speech, reposts folded) or commitments.",
+)
+@click.option("--region", help="Region code prefix: 33 (province), 3305 (city) or 330502; 330000 means 33.")
+@click.option("--speaker", help="Part of the speaker's name (either script).")
+@click.option("--organization", help="Part of the organization's name.")
+@click.option("--doc-type", help="speech, speech_report, transcript, notice or other.")
+@click.option("--source-kind", type=click.Choice(["gov", "template"]), help="Kind of site of the canonical copy.")
+@click.option("--date-from", help="Speech date on or after (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--date-to", help="Speech date on or before (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--topic", help="The speech's topic (bizenv or other).")
+@click.option("--has-commitments/--no-commitments", default=None, help="Only speeches with (without) commitments.")
+@click.option(
+    "--status", type=click.Choice(["new", "accepted", "rejected", "done", "overdue"]), help="Commitment status."
+)
+@click.option("--commitment-topic", help="Commitment topic (land, finance, talent, approvals, …).")
+@click.option("--strength", type=click.Choice(["strong", "aspirational", "general"]), help="Commitment strength.")
+@click.option("--deadline-from", help="Commitment deadline on or after (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--deadline-to", help="Commitment deadline on or before (YYYY, YYYY-MM or YYYY-MM-DD).")
+@click.option("--overdue", is_flag=True, help="Only accepted commitments past their deadline.")
+@click.option("--cited", "include_cited", is_flag=True, help="Include commitment targets quoted from higher bodies.")
+@click.option("--include-copies", is_flag=True, help="List each speech hit's copies (URL, source, kind).")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+)
+@db_option
+@friendly_errors
+def query_command(text, what, include_copies, limit, offset, output_format, db_url, **filter_values) -> None:
+    """Full-text search: every word of TEXT must appear (any script, any length); filters narrow it.
+
+    An empty TEXT lists by the filters alone. README "Search" has the rules.
+    """
+    from monitor.query import QueryError, SearchFilters, search_commitments, search_speeches
+
+    db = open_db(db_url)
+    try:
+        filters = SearchFilters(**filter_values)
+        if what == "speeches":
+            page = search_speeches(db, text, filters, limit, offset, include_copies=include_copies)
+        else:
+            page = search_commitments(db, text, filters, limit, offset)
+    except QueryError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        db.close()
+    record = page.as_dict()
+    if output_format == "json":
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    for notice in page.notices:
+        err_console.print(f"[yellow]note:[/] {escape(notice)}", highlight=False)
+    fields = QUERY_SPEECH_FIELDS if what == "speeches" else QUERY_COMMITMENT_FIELDS
+    if output_format in ("jsonl", "csv"):
+        from monitor.export import write_records
+
+        rows = record["hits"]
+        if output_format == "csv":
+            rows = ({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v for k, v in r.items()}
+                    for r in rows)  # fmt: skip
+        write_records(rows, fields, output_format, sys.stdout)
+        return
+    _print_query_table(page, include_copies)
+
+
+def _marked(text: str | None):
+    """Rich text with the search markers turned into highlighting."""
+    from rich.text import Text
+
+    from monitor.query import MARK_END, MARK_START
+
+    out = Text()
+    for n, part in enumerate((text or "").replace(MARK_END, MARK_START).split(MARK_START)):
+        out.append(part, style="bold yellow" if n % 2 else "")
+    return out
+
+
+def _print_query_table(page, include_copies: bool) -> None:
+    from rich.table import Table
+
+    shown = f"{page.offset + 1}–{page.offset + len(page.hits)}" if page.hits else "none"
+    terms = " ".join(page.terms) or "(no words)"
+    title = f"{page.total} {page.what} for {terms} · showing {shown} · {page.seconds * 1000:.0f} ms"
+    table = Table(title=title, title_justify="left", show_lines=True)
+    if page.what == "speeches":
+        for column in ("id", "date", "speaker", "region", "copies", "title / snippet"):
+            table.add_column(column, overflow="fold")
+        for hit in page.hits:
+            body = _marked(hit.title_marked or "(no title)")
+            body.stylize("bold")
+            body.append("\n").append(_marked(hit.snippet))
+            for ref in hit.copy_list or []:
+                body.append(f"\n{'★' if ref.canonical else '·'} {ref.source_kind} {ref.url}", style="dim")
+            table.add_row(str(hit.speech_id), hit.speech_date or "", hit.speaker or "", hit.region or "",
+                          str(hit.copies), body)  # fmt: skip
+    else:
+        styles = {"overdue": "bold red", "new": "yellow", "accepted": "green", "done": "dim", "rejected": "dim"}
+        for column in ("id", "status", "deadline", "strength", "commitment", "speech"):
+            table.add_column(column, overflow="fold")
+        for hit in page.hits:
+            speech = f"{hit.speech_id} {hit.speech_date or ''} {hit.speaker or ''}\n{hit.speech_title or ''}"
+            table.add_row(str(hit.commitment_id), f"[{styles.get(hit.status, '')}]{hit.status}[/]",
+                          hit.deadline or (hit.deadline_precision or ""), hit.strength or "", _marked(hit.snippet),
+                          escape(speech))  # fmt: skip
+    console.print(table)
+    if page.next_offset is not None:
+        console.print(f"[dim]more: --offset {page.next_offset}[/]")
+
+
+# -- web and API ---------------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0 exposes it to all).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on.")
+@click.option(
+    "--token",
+    envvar="SPEECHWATCH_TOKEN",
+    help="Write token for reviews (8+ characters) [env SPEECHWATCH_TOKEN; default: a new one, printed once].",
+)
+@db_option
+@friendly_errors
+def serve(host, port, token, db_url) -> None:
+    """Serve the web pages and the JSON API (docs at /docs); reviewing needs the write token."""
+    import uvicorn
+
+    from monitor.web import create_app
+
+    if token is not None and len(token) < 8:
+        raise UserError("--token: use at least 8 characters")
+    app = create_app(open_db(db_url), token=token)
+    where = f"http://{host if ':' not in host else f'[{host}]'}:{port}"
+    console.print(f"speechwatch web at {where}/ (API docs {where}/docs) · store: {app.state.db.display_url}")
+    if app.state.token_generated:
+        told = "write token (generated for this run; set SPEECHWATCH_TOKEN to keep one)"
+        console.print(f"{told}: {app.state.auth.token}", highlight=False, soft_wrap=True)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        err_console.print(f"[yellow]note:[/] listening on {host}: anyone who can reach it can read everything")
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,8 @@ def crawl_sources(
                 _fail(db, job, reason, status="timeout")
             elif code != 0:
                 _fail(db, job, f"crawl process exited with code {code}")
+            else:  # a clean exit that could not record its run (e.g. the database stayed locked) is no success
+                _fail(db, job, "the crawl ended without recording its run (see the log)")
             running.remove(job)
             if on_done is not None:
                 on_done(get_runs(db, [job.run_id])[0])
@@ -125,9 +127,13 @@ def spawn_crawl(
     proxy: str | None,
     timeout: float,
     settings: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen:
-    """Start ``python -m scrapy crawl source`` for one run, logging to ``log_path``; ``settings`` become ``-s``."""
+    """Start ``python -m scrapy crawl source`` for one run, logging to ``log_path``; ``settings`` become ``-s``,
+    ``env`` is added to the child's environment (for secrets: Scrapy logs its settings, not its environment)."""
+    extra_env = env or {}
     env = dict(os.environ)
+    env.update(extra_env)
     env.update(
         SCRAPY_SETTINGS_MODULE="crawler.settings",
         SPEECHWATCH_DB=db_url,

@@ -96,3 +96,50 @@ def write_records(records: Iterable[dict], fields: tuple[str, ...], output_forma
     else:
         raise ValueError(f"unknown format {output_format!r}; use jsonl or csv")
     return count
+
+
+COMMITMENT_EXPORT_FIELDS = ("id", "status", "stored_status", "speech_id", "speech_title", "speaker", "region_code",
+                            "region", "speech_date", "text", "sentence", "action", "deadline", "deadline_precision",
+                            "deadline_text", "deadline_resolved", "quantities", "strength", "tier", "topic", "cited",
+                            "actor", "actor_implicit", "counterparty", "flagged", "reviewer", "note", "status_at",
+                            "document_id", "url", "start", "end", "evidence", "related_id", "relation", "created_at",
+                            "updated_at")  # fmt: skip
+
+
+def commitment_records(db: Database, source: str | None = None, batch: int = 500) -> Iterator[dict]:
+    """Every commitment in id order with its speech's title, speaker and place and the URL of the copy it was
+    found in; ``status`` as shown (``overdue``), ``stored_status`` as stored. ``source``: found in that source."""
+    from sqlalchemy import select
+
+    from monitor.commitments.track import display_status
+    from storage.models import Commitment, Speech
+
+    last_id = 0
+    while True:
+        with db.read() as session:
+            query = (
+                select(Commitment, Speech, Document.url)
+                .join(Speech, Speech.id == Commitment.speech_id, isouter=True)
+                .join(Document, Document.id == Commitment.document_id, isouter=True)
+                .where(Commitment.id > last_id)
+                .order_by(Commitment.id)
+                .limit(batch)
+            )
+            if source:
+                query = query.where(Document.source == source)
+            rows = session.execute(query).all()
+        if not rows:
+            return
+        for row, speech, url in rows:
+            record = {name: getattr(row, name, None) for name in COMMITMENT_EXPORT_FIELDS}
+            record.update(
+                status=display_status(row), stored_status=row.status, url=url,
+                speech_title=speech.title if speech else None, speaker=speech.speaker if speech else None,
+                region_code=speech.region_code if speech else None, region=speech.region if speech else None,
+                speech_date=speech.speech_date if speech else None,
+                status_at=row.status_at.isoformat() if row.status_at else None,
+                created_at=row.created_at.isoformat() if row.created_at else None,
+                updated_at=row.updated_at.isoformat() if row.updated_at else None,
+            )  # fmt: skip
+            yield record
+        last_id = rows[-1][0].id

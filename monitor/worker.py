@@ -82,7 +82,8 @@ class Worker:
                 self.options.sources_path,
                 self.options.proxy,
                 self.options.timeout,
-                crawl_settings(self.options.queue, int(run_id), self.options.redis_url),
+                crawl_settings(self.options.queue, int(run_id)),
+                env={"SPEECHWATCH_REDIS": self.options.redis_url},
             )
             log.info("took run %s of %s (log %s)", run_id, source, log_path)
 

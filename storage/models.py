@@ -136,10 +136,6 @@ class Document(Base):
     extractor_version: Mapped[int | None] = mapped_column(Integer)
     # fingerprints and the speech this document is a copy of (monitor.dedup)
     simhash: Mapped[int | None] = mapped_column(BigInteger)  # signed form of the unsigned 64-bit simhash
-    band0: Mapped[int | None] = mapped_column(Integer, index=True)
-    band1: Mapped[int | None] = mapped_column(Integer, index=True)
-    band2: Mapped[int | None] = mapped_column(Integer, index=True)
-    band3: Mapped[int | None] = mapped_column(Integer, index=True)
     exact_hash: Mapped[str | None] = mapped_column(String(40), index=True)
     norm_length: Mapped[int | None] = mapped_column(Integer)
     compilation: Mapped[bool | None] = mapped_column(Boolean)
@@ -156,6 +152,21 @@ class ParagraphKey(Base):
 
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, index=True)
+
+
+class SimhashKey(Base):
+    """Near-duplicate lookup keys (``monitor.dedup.fingerprint.lookup_keys``, 10 per fingerprinted document).
+
+    The primary key is the only index (a clustered ``WITHOUT ROWID`` table in SQLite): one seek per key finds the
+    documents sharing it. No foreign key: a key is removed through its document's old simhash, and a stale key
+    only yields a candidate that the Hamming check drops.
+    """
+
+    __tablename__ = "simhash_keys"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    document_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
 class Speech(Base):
@@ -253,3 +264,36 @@ class CommitmentEvent(Base):
     reviewer: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict | None] = mapped_column(JSON)
+
+
+class Digest(Base):
+    """One digest: the window it covers, what it said (``content``, the JSON form) and when it was delivered.
+
+    ``delivered_at`` stays empty until every configured channel took it; ``channels_done`` lists those that did, so
+    a retry goes only to the others.
+    """
+
+    __tablename__ = "digests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    until: Mapped[datetime] = mapped_column(UTCDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    channels_done: Mapped[list | None] = mapped_column(JSON)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
+    content: Mapped[dict | None] = mapped_column(JSON)
+
+
+class DigestItem(Base):
+    """An item a digest carried; unique by (kind, key), so the database itself refuses to carry an item twice."""
+
+    __tablename__ = "digest_items"
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_digest_items_kind_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    key: Mapped[str] = mapped_column(String(200))

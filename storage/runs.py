@@ -103,3 +103,16 @@ def fail_runs(db: Database, run_ids: Sequence[int], reason: str) -> None:
         for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(list(run_ids)))):
             run.status = "failed"
             run.error_text = "\n".join(filter(None, [reason, run.error_text]))[:4000]
+
+
+def close_abandoned_runs(db: Database, older_than: float, reason: str) -> list[int]:
+    """Mark ``running`` runs that started more than ``older_than`` seconds ago as failed: whoever ran them died."""
+    from datetime import timedelta
+
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
+    with db.write() as session:
+        query = select(CrawlRun).where(CrawlRun.status == "running", CrawlRun.started_at < cutoff)
+        stale = list(session.scalars(query))
+        for run in stale:
+            run.status, run.finished_at, run.error_text = "failed", datetime.now(UTC), reason
+        return [run.id for run in stale]

@@ -13,6 +13,7 @@ from monitor.commitments.extract import extract_commitments
 from monitor.extract.script import matching_text
 from storage.database import Database
 from storage.models import Commitment, CommitmentEvent, Document, Speech
+from storage.search import refresh_commitment_index
 
 MINED_TYPES = ("speech", "speech_report", "transcript")
 TRANSITIONS = {
@@ -117,6 +118,7 @@ def mine_commitments(db: Database) -> MineCounts:
                 counts.new += 1
             counts.fulfilment += _fulfilment_evidence(session, document, speech)
             document.commitments_hash = document.content_hash
+            refresh_commitment_index(session, speech.id)  # search index (storage.search)
     return counts
 
 

@@ -5,16 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from monitor.extract.script import to_simplified
 from storage.models import Document, Speech
+from storage.search import refresh_speech_index
 
 SPEECH_FIELDS = ("title", "speaker", "speaker_post", "organization", "region_code", "region", "occasion",
                  "speech_date", "speech_date_precision", "doc_type", "topic")  # fmt: skip
 
 
 TEXT_FIELDS = ("title", "speaker", "speaker_post", "organization", "region", "occasion")
+# what ranking and the speech's fields read of a copy: not its text or raw HTML (a speech may have many copies)
+COPY_FIELDS = load_only(*(getattr(Document, name) for name in (
+    "id", "source", "source_kind", "truncated", "compilation", "norm_length", "published_at", "first_seen_at",
+    "masked", *SPEECH_FIELDS)))  # fmt: skip
 
 
 def _is_original(document: Document) -> bool:
@@ -53,7 +58,7 @@ def refresh_speech(session: Session, speech_id: int) -> None:
     speech = session.get(Speech, speech_id)
     if speech is None:
         return
-    copies = list(session.scalars(select(Document).where(Document.speech_id == speech_id)))
+    copies = list(session.scalars(select(Document).options(COPY_FIELDS).where(Document.speech_id == speech_id)))
     if not copies:
         return
     ordered = sorted(copies, key=rank)
@@ -76,3 +81,4 @@ def refresh_speech(session: Session, speech_id: int) -> None:
             provenance[name] = source
     speech.provenance = provenance
     speech.updated_at = datetime.now(UTC)
+    refresh_speech_index(session, speech_id)  # search index (storage.search) follows the canonical text

@@ -2,7 +2,9 @@
 
 A new document joins an existing speech, starts one, or merges two when it bridges them. Only documents
 whose text changed since they were fingerprinted are looked at, so re-running changes nothing. Candidates
-come from the persistent index (simhash bands, paragraph keys); :mod:`monitor.dedup.match` decides.
+come from the persistent index (simhash lookup keys, paragraph keys); :mod:`monitor.dedup.match` decides.
+A document costs a few prebuilt Core statements (only the columns used are read; no ORM objects but the speech
+being refreshed), and ``CHUNK`` documents share a unit of work.
 """
 
 from __future__ import annotations
@@ -12,19 +14,41 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor.dedup.canonical import refresh_speech
-from monitor.dedup.fingerprint import bands, fingerprint, hamming, to_signed, to_unsigned
+from monitor.dedup.fingerprint import Fingerprint, fingerprint, hamming, lookup_keys, to_signed, to_unsigned
 from monitor.dedup.match import NEAR_DISTANCE, Copy, Link, compare, is_compilation
 from storage.database import Database
 from storage.locks import exclusive
-from storage.models import Commitment, Document, ParagraphKey, Speech
+from storage.models import Commitment, Document, ParagraphKey, SimhashKey, Speech
 
 log = logging.getLogger(__name__)
-CANDIDATE_COLUMNS = (Document.id, Document.simhash, Document.norm_length, Document.match_text,
-                     Document.compilation, Document.speech_id)  # fmt: skip
+CHUNK = 100  # documents per unit of work
+DOCUMENTS, KEYS, PARAGRAPHS, SPEECHES = (Document.__table__, SimhashKey.__table__, ParagraphKey.__table__,
+                                         Speech.__table__)  # fmt: skip
+D, K, P = DOCUMENTS.c, KEYS.c, PARAGRAPHS.c
+# The statements of one document's unit of work, built once (building them costs more than running them).
+READ = select(D.id, D.text, D.match_text, D.content_hash, D.simhash, D.speech_id).where(D.id == bindparam("id"))
+NEAR = (
+    select(D.id, D.simhash)
+    .join(KEYS, K.document_id == D.id)
+    .where(K.key.in_(bindparam("keys", expanding=True)), D.id != bindparam("id"), D.speech_id.is_not(None))
+)
+SHARING = (
+    select(P.document_id)
+    .where(P.key.in_(bindparam("keys", expanding=True)), P.document_id != bindparam("id"))
+    .group_by(P.document_id)
+    .having(func.count() >= bindparam("needed"))
+)
+CANDIDATES = select(D.id, D.simhash, D.norm_length, D.match_text, D.compilation, D.speech_id).where(
+    D.id.in_(bindparam("ids", expanding=True)), D.speech_id.is_not(None)
+)
+DROP_KEYS = delete(KEYS).where(K.key.in_(bindparam("keys", expanding=True)), K.document_id == bindparam("id"))
+DROP_PARAGRAPHS = delete(PARAGRAPHS).where(P.document_id == bindparam("id"))
+NEW_SPEECH = insert(SPEECHES).returning(SPEECHES.c.id)
+WRITE = update(DOCUMENTS).where(D.id == bindparam("document_id"))
 
 
 @dataclass
@@ -48,10 +72,12 @@ def pending_documents(db: Database) -> list[int]:
 
 
 def cluster_documents(db: Database, on_progress: Callable[[int], None] | None = None) -> ClusterCounts:
-    """Fingerprint and cluster every pending document, one unit of work each.
+    """Fingerprint and cluster every pending document, one unit of work per ``CHUNK`` documents in id order.
 
     One clusterer at a time per database (a cross-process lock): two processes deciding at once could both
-    start a new speech for copies of the same text.
+    start a new speech for copies of the same text. A chunk commits whole or not at all; a document of a chunk
+    that failed is still pending, so the next run takes it up again. (A commit per document cost ~1–2 ms each
+    in SQLite, as much as the rest of the work; see ``bench/bench_ingest.py``.)
     """
     with exclusive(db, "cluster"):
         return _cluster_pending(db, on_progress)
@@ -59,103 +85,96 @@ def cluster_documents(db: Database, on_progress: Callable[[int], None] | None = 
 
 def _cluster_pending(db: Database, on_progress: Callable[[int], None] | None) -> ClusterCounts:
     counts = ClusterCounts()
-    for document_id in pending_documents(db):
+    pending = pending_documents(db)
+    for start in range(0, len(pending), CHUNK):
         with db.write() as session:
-            outcome = _cluster_one(session, document_id)
-        counts.documents += 1
-        if outcome == "new":
-            counts.new_speeches += 1
-        elif outcome == "joined":
-            counts.joined += 1
-        elif outcome == "merged":
-            counts.joined += 1
-            counts.merged += 1
-        if on_progress:
-            on_progress(1)
+            outcomes = [_cluster_one(session, document_id) for document_id in pending[start : start + CHUNK]]
+        for outcome in outcomes:
+            _count(counts, outcome)
+            if on_progress:
+                on_progress(1)
     return counts
 
 
-def _cluster_one(session: Session, document_id: int) -> str:
-    document = session.get(Document, document_id)
-    if document is None:
-        return "gone"
-    previous = document.speech_id
-    fp = fingerprint(document.text or "")
-    document.simhash = to_signed(fp.simhash)
-    document.band0, document.band1, document.band2, document.band3 = bands(fp.simhash)
-    document.exact_hash, document.norm_length = fp.exact, fp.length
-    document.compilation = is_compilation(document.text or "")
-    document.fingerprinted_hash = document.content_hash
-    session.execute(delete(ParagraphKey).where(ParagraphKey.document_id == document.id))
-    session.add_all(ParagraphKey(document_id=document.id, key=key) for key in fp.paragraph_keys)
-    document.speech_id = None
-    session.flush()
+def _count(counts: ClusterCounts, outcome: str) -> None:
+    counts.documents += 1
+    if outcome == "new":
+        counts.new_speeches += 1
+    elif outcome == "joined":
+        counts.joined += 1
+    elif outcome == "merged":
+        counts.joined += 1
+        counts.merged += 1
 
-    me = Copy(document.id, fp.simhash, fp.length, document.match_text or "", bool(document.compilation))
-    links = [link for link in (compare(me, other) for other in _candidates(session, document, fp)) if link]
+
+def _cluster_one(session: Session, document_id: int) -> str:
+    conn = session.connection()
+    row = conn.execute(READ, {"id": document_id}).one_or_none()
+    if row is None:
+        return "gone"
+    text = row.text or ""
+    fp = fingerprint(text)
+    if row.simhash is not None:  # fingerprinted before: its old keys go
+        conn.execute(DROP_KEYS, {"keys": lookup_keys(to_unsigned(row.simhash)), "id": row.id})
+        conn.execute(DROP_PARAGRAPHS, {"id": row.id})
+    me = Copy(row.id, fp.simhash, fp.length, row.match_text or "", is_compilation(text))
+    candidates, speech_of = _candidates(conn, row.id, fp)
+    links = [link for link in (compare(me, other) for other in candidates) if link]
     merging = [link for link in links if link.reason != "compilation part"]
-    parts = sorted({_speech_of(session, link.other) for link in links if link.reason == "compilation part"} - {None})
-    targets = sorted({_speech_of(session, link.other) for link in merging} - {None})
+    parts = sorted({speech_of[link.other] for link in links if link.reason == "compilation part"})
+    targets = sorted({speech_of[link.other] for link in merging})
     now = datetime.now(UTC)
     if not targets:
-        speech = Speech(created_at=now, updated_at=now, copies=0)
-        session.add(speech)
-        session.flush()
-        target, outcome = speech.id, "new"
+        target = conn.execute(NEW_SPEECH, {"created_at": now, "updated_at": now, "copies": 0}).scalar_one()
+        outcome = "new"
     else:
         target, outcome = targets[0], ("merged" if len(targets) > 1 else "joined")
         for other in targets[1:]:
-            session.execute(update(Document).where(Document.speech_id == other).values(speech_id=target))
+            session.execute(update(DOCUMENTS).where(DOCUMENTS.c.speech_id == other).values(speech_id=target))
             _move_commitments(session, other, target)
-            session.execute(delete(Speech).where(Speech.id == other))
+            session.execute(delete(SPEECHES).where(SPEECHES.c.id == other))
     best = min(merging, key=lambda link: (link.distance, -link.containment), default=None)
-    document.speech_id = target
-    document.speech_link = _link_record(best, parts, me.compilation)
-    session.flush()
+    conn.execute(WRITE, {"document_id": row.id, "simhash": to_signed(fp.simhash), "exact_hash": fp.exact,
+                         "norm_length": fp.length, "compilation": me.compilation,
+                         "fingerprinted_hash": row.content_hash, "speech_id": target,
+                         "speech_link": _link_record(best, parts, me.compilation)})  # fmt: skip
+    _write_keys(conn, row.id, fp)
     refresh_speech(session, target)
-    if previous and previous != target:
-        _refresh_or_drop(session, previous)
+    if row.speech_id and row.speech_id != target:
+        _refresh_or_drop(session, row.speech_id)
+    session.flush()
+    session.expunge_all()  # no ORM state crosses documents: the next one may delete a speech with Core
     return outcome
 
 
-def _candidates(session: Session, document: Document, fp) -> list[Copy]:
-    """Known documents worth comparing: a shared band within 3 bits, or shared paragraph keys.
+def _write_keys(conn: Connection, document_id: int, fp: Fingerprint) -> None:
+    conn.execute(insert(KEYS), [{"key": key, "document_id": document_id} for key in lookup_keys(fp.simhash)])
+    if fp.paragraph_keys:
+        conn.execute(insert(PARAGRAPHS), [{"document_id": document_id, "key": key} for key in fp.paragraph_keys])
 
-    Band neighbours further than 3 bits apart are dropped before any text is loaded: one-genre text has biased
-    simhash bits, so bands collide far more often than they link; containment candidates come from paragraphs.
+
+def _candidates(conn: Connection, document_id: int, fp: Fingerprint) -> tuple[list[Copy], dict[int, int]]:
+    """Known documents worth comparing, and their speeches: within 3 bits, or sharing paragraph keys.
+
+    Near neighbours come from one indexed ``key IN (…)`` over the 10 lookup keys; a shared key further than 3
+    bits away (rare: keys are 25–26 bits) is dropped before any text is loaded. Containment candidates come from
+    paragraphs.
     """
-    b = bands(fp.simhash)
-    by_band = select(Document.id, Document.simhash).where(
-        Document.id != document.id,
-        Document.speech_id.is_not(None),
-        or_(Document.band0 == b[0], Document.band1 == b[1], Document.band2 == b[2], Document.band3 == b[3]),
-    )
     ids = {
         row.id
-        for row in session.execute(by_band)
+        for row in conn.execute(NEAR, {"keys": lookup_keys(fp.simhash), "id": document_id})
         if row.simhash is not None and hamming(to_unsigned(row.simhash), fp.simhash) <= NEAR_DISTANCE
     }
     if fp.paragraph_keys:
         needed = 1 if len(fp.paragraph_keys) < 4 else 2
-        shared = (
-            select(ParagraphKey.document_id)
-            .where(ParagraphKey.key.in_(fp.paragraph_keys), ParagraphKey.document_id != document.id)
-            .group_by(ParagraphKey.document_id)
-            .having(func.count() >= needed)
-        )
-        ids.update(session.scalars(shared))
+        params = {"keys": list(fp.paragraph_keys), "id": document_id, "needed": needed}
+        ids.update(conn.execute(SHARING, params).scalars())
     if not ids:
-        return []
-    query = select(*CANDIDATE_COLUMNS).where(Document.id.in_(sorted(ids)), Document.speech_id.is_not(None))
-    return [
-        Copy(row.id, to_unsigned(row.simhash), row.norm_length or 0, row.match_text or "", bool(row.compilation))
-        for row in session.execute(query)
-        if row.simhash is not None
-    ]
-
-
-def _speech_of(session: Session, document_id: int) -> int | None:
-    return session.scalar(select(Document.speech_id).where(Document.id == document_id))
+        return [], {}
+    rows = [row for row in conn.execute(CANDIDATES, {"ids": sorted(ids)}) if row.simhash is not None]
+    copies = [Copy(row.id, to_unsigned(row.simhash), row.norm_length or 0, row.match_text or "",
+                   bool(row.compilation)) for row in rows]  # fmt: skip
+    return copies, {row.id: row.speech_id for row in rows}
 
 
 def _link_record(best: Link | None, parts: list[int], compilation: bool) -> dict:
@@ -178,8 +197,8 @@ def _move_commitments(session: Session, source: int, target: int) -> None:
 
 
 def _refresh_or_drop(session: Session, speech_id: int) -> None:
-    remaining = session.scalar(select(func.count(Document.id)).where(Document.speech_id == speech_id))
+    remaining = session.scalar(select(func.count()).where(DOCUMENTS.c.speech_id == speech_id))
     if remaining:
         refresh_speech(session, speech_id)
     else:
-        session.execute(delete(Speech).where(Speech.id == speech_id))
+        session.execute(delete(SPEECHES).where(SPEECHES.c.id == speech_id))

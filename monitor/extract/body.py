@@ -38,8 +38,12 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 
 
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # C0 controls browsers ignore; tabs, breaks stay
+
+
 def parse(html: str) -> etree._Element | None:
     html = XML_DECLARATION.sub("", html, count=1)  # lxml refuses str input that declares an encoding
+    html = CONTROL_CHARACTERS.sub("", html)  # lxml refuses a page holding one (a form feed pasted from Word)
     try:
         tree = lxml.html.fromstring(html)
     except (etree.ParserError, ValueError):

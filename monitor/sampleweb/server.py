@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -39,13 +40,17 @@ class RequestRecord:
 class SampleWeb:
     """A running sample web; use as a context manager or call :meth:`start` / :meth:`stop`."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, sites: dict[str, Site] | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, sites: dict[str, Site] | None = None, latency: float = 0.0
+    ) -> None:
         self.sites = sites if sites is not None else default_sites()
+        self.latency = latency  # seconds added to every response (benchmarks: a network-like round trip)
         self._routes = {
             (host_name, normalize_path(path)): page
             for host_name, site in self.sites.items()
             for path, page in site.pages.items()
         }
+        self._overrides: dict[tuple[str, str], Page] = {}
         self.requests: list[RequestRecord] = []
         self._hits: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
@@ -93,11 +98,44 @@ class SampleWeb:
                 r for r in self.requests if (host is None or r.host == host) and (status is None or r.status == status)
             ]
 
+    def switch_layout(self, host: str, layout: str = "default") -> int:
+        """Serve one site in another layout from the next request on (for tests of source-health checks).
+
+        ``redesign`` is a CMS migration: every article moves to ``/content/post_<n>.html``, a URL scheme the
+        source's article patterns do not match, and every page linking to the old URLs (list pages, the Hanweb
+        XML, related-article boxes) links to the new ones, so the next crawl finds 0 article links. ``default``
+        serves the site as built. The built sites are shared and never changed; returns the pages switched.
+        """
+        if host not in self.sites:
+            raise KeyError(f"no sample site {host!r}")
+        if layout not in ("default", "redesign"):
+            raise ValueError(f"unknown layout {layout!r} (default, redesign)")
+        overrides = {key: page for key, page in self._overrides.items() if key[0] != host}
+        if layout == "redesign":
+            pages = self.sites[host].pages
+            moved = [
+                path for path, page in sorted(pages.items()) if page.truth is not None or page.status in (301, 302)
+            ]
+            new_paths = {old: f"/content/post_{n}.html" for n, old in enumerate(moved, start=1)}
+            for path, page in pages.items():
+                body = page.body
+                for old, new in new_paths.items():
+                    body = body.replace(f'href="{old}"'.encode(), f'href="{new}"'.encode())
+                if body != page.body:
+                    overrides[(host, normalize_path(path))] = replace(page, body=body)
+            for old, new in new_paths.items():
+                overrides[(host, new)] = overrides.get((host, normalize_path(old)), pages[old])
+        self._overrides = overrides
+        return sum(1 for key in overrides if key[0] == host)
+
     def answer(self, method: str, host: str, path: str, headers: dict[str, str]) -> tuple[Page | None, int]:
         """Decide the status for one request (shared by the handler and the tests)."""
         if host not in self.sites:
             return None, 502
-        page = self._routes.get((host, normalize_path(path)))
+        key = (host, normalize_path(path))
+        page = self._overrides.get(key) or self._routes.get(key)
+        if page is None and self.sites[host].dynamic is not None:
+            page = self.sites[host].dynamic(key[1])
         if page is None:
             return None, 404
         with self._lock:
@@ -142,6 +180,8 @@ class SampleWeb:
                     host = (self.headers.get("Host") or "").split(":")[0]
                     path = self.path
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                if web.latency:
+                    time.sleep(web.latency)
                 page, status = web.answer(self.command, host, path, headers)
                 with web._lock:
                     web.requests.append(RequestRecord(self.command, host, path, status, headers))
@@ -165,7 +205,7 @@ class SampleWeb:
                 elif status == 500:
                     self._reply(500, b"<h1>500 Internal Server Error</h1>", "text/html", send_body)
                 else:
-                    self._reply(status, page.body, page.content_type, send_body, extra)
+                    self._reply(status, page.body, page.content_type, send_body, extra, page)
 
             def _reply(
                 self,
@@ -174,16 +214,39 @@ class SampleWeb:
                 content_type: str | None,
                 send_body: bool = True,
                 extra: dict[str, str] | None = None,
+                page: Page | None = None,
             ) -> None:
                 self.send_response(status)
                 if content_type:
                     self.send_header("Content-Type", content_type)
                 for name, value in (extra or {}).items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", "0" if status == 304 else str(len(body)))
+                stream = page.stream if page is not None and status == 200 else None
+                if stream is None:
+                    self.send_header("Content-Length", "0" if status == 304 else str(len(body)))
+                elif page.stream_length is None:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Content-Length", str(page.stream_length))
                 self.end_headers()
-                if send_body and status != 304:
+                if not send_body or status == 304:
+                    return
+                if stream is None:
                     self.wfile.write(body)
+                else:
+                    self._send_stream(stream(), chunked=page.stream_length is None)
+
+            def _send_stream(self, pieces: Iterable[bytes], chunked: bool) -> None:
+                """Write a body piece by piece (never held whole); stop quietly when the client hangs up."""
+                try:
+                    for piece in pieces:
+                        self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
+                    if chunked:
+                        self.wfile.write(b"0\r\n\r\n")
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+                finally:
+                    getattr(pieces, "close", lambda: None)()
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 log.debug("sampleweb: " + format, *args)

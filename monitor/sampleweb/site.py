@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import tomllib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -44,6 +45,8 @@ class Page:
     delay: float = 0.0
     flaky: bool = False
     truth: dict | None = None
+    stream: Callable[[], Iterable[bytes]] | None = None  # a body made piece by piece instead of ``body``
+    stream_length: int | None = None  # its Content-Length; None: sent chunked
 
     @property
     def etag(self) -> str:
@@ -56,6 +59,7 @@ class Site:
     spec: dict
     directory: Path
     pages: dict[str, Page] = field(default_factory=dict)
+    dynamic: Callable[[str], Page | None] | None = None  # pages made per request, for paths not in ``pages``
 
     def template(self, name: str) -> Template:
         return Template((self.directory / "templates" / name).read_text(encoding="utf-8"))

@@ -25,6 +25,7 @@ from monitor.schedule import jobs
 from monitor.schedule.plan import DEFAULT_DIGEST_SCHEDULE, PlannedJob, misfire_grace, planned_jobs
 from storage.database import Database
 from storage.locks import LockBusy, exclusive
+from storage.runs import close_abandoned_runs
 
 log = logging.getLogger("speechwatch.schedule")
 JOBS_TABLE = "apscheduler_jobs"
@@ -101,6 +102,7 @@ class SchedulerService:
         scheduler.add_listener(lambda _event: self.sync("start"), EVENT_SCHEDULER_STARTED)
         scheduler.add_listener(_report_job_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+        self._close_abandoned(db)
         try:
             log.info("scheduler started on %s (sources: %s)", db.display_url, self.options.sources_path)
             scheduler.start()  # blocks until shutdown
@@ -110,6 +112,16 @@ class SchedulerService:
         if not jobs.wait_idle(STOP_WAIT_SECONDS):
             log.warning("some jobs were still running after %s s", STOP_WAIT_SECONDS)
         log.info("scheduler stopped")
+
+    def _close_abandoned(self, db: Database) -> None:
+        """Runs still ``running`` from before a crash (this scheduler killed with its crawls) are closed as failed."""
+        from monitor.crawling import kill_grace
+
+        limit = self.options.timeout + kill_grace(self.options.timeout)
+        reason = "abandoned: the process running this crawl died (the scheduler was killed?); the next run fetches it"
+        closed = close_abandoned_runs(db, limit, reason)
+        if closed:
+            log.warning("closed %d abandoned runs as failed: %s", len(closed), closed)
 
     def _on_signal(self, signum: int, _frame) -> None:
         if signum == signal.SIGHUP:

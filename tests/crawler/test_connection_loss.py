@@ -15,19 +15,20 @@ from tests.conftest import crawl_in_process
 from tests.crawler.test_crawl_sampleweb import expected_urls
 
 
-def cut_connections(url: str, stop: threading.Event, cuts: list[int]) -> None:
-    """Terminate every backend of the crawl's database every 0.05 s: what a server restart does to clients."""
+def cut_connections(url: str, stop: threading.Event, cuts: list[int], seconds: float = 4.0) -> None:
+    """Terminate every backend of the crawl's database every 0.1 s for ``seconds``: what a restart does to clients."""
     name = make_url(url).database
     admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    until = time.monotonic() + seconds
     try:
-        while not stop.is_set():
+        while not stop.is_set() and time.monotonic() < until:
             with admin.connect() as conn:
                 killed = conn.execute(
                     text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :n"),
                     {"n": name},
                 ).scalar()
             cuts.append(int(killed or 0))
-            time.sleep(0.05)
+            time.sleep(0.1)
     finally:
         admin.dispose()
 

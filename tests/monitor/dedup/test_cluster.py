@@ -103,3 +103,26 @@ def test_a_changed_document_is_reclustered(database):
     assert ids["http://a/1"] != ids["http://b/1"]
     with database.read() as session:
         assert sorted(session.scalars(select(Speech.copies))) == [1, 1]
+
+
+def test_near_duplicates_are_found_through_the_lookup_keys(database):
+    from monitor.dedup.fingerprint import lookup_keys, to_unsigned
+    from storage.models import SimhashKey
+
+    full = body("p05")
+    edited = full.replace("营商环境", "營商環境", 1) + "\n（来源：某某网）"
+    store_documents(database, [record("http://gov/p05", full, kind="gov"), record("http://tpl/p05", edited)])
+    cluster_documents(database)
+    with database.read() as session:
+        rows = {d.url: d for d in session.scalars(select(Document))}
+        keys = set(session.execute(select(SimhashKey.key, SimhashKey.document_id)).all())
+    copy = rows["http://tpl/p05"]
+    assert copy.speech_id == rows["http://gov/p05"].speech_id and copy.speech_link["reason"] == "near-duplicate"
+    assert keys == {(key, d.id) for d in rows.values() for key in lookup_keys(to_unsigned(d.simhash))}
+
+    store_documents(database, [record("http://tpl/p05", body("h02"))])  # the page now carries another speech
+    cluster_documents(database)
+    with database.read() as session:
+        copy = session.scalar(select(Document).where(Document.url == "http://tpl/p05"))
+        mine = set(session.scalars(select(SimhashKey.key).where(SimhashKey.document_id == copy.id)))
+    assert mine == set(lookup_keys(to_unsigned(copy.simhash)))

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 
 import pytest
 from simhash import Simhash
 
 from monitor.dedup.fingerprint import (
-    bands,
     containment,
     fingerprint,
     hamming,
+    lookup_keys,
+    matching_lines,
+    nfkc,
+    paragraph_key,
     shingles,
     simhash64,
     to_signed,
@@ -27,7 +31,12 @@ def test_same_fingerprints_as_the_simhash_package_on_the_speeches():
     assert [simhash64(t) for t in texts] == [Simhash(t).value for t in texts]
 
 
-@pytest.mark.parametrize("text", ["", "a", "ab", "abcd", "abcde", "Hello, World! 你好", "營商環境 ABC def 123"])
+EDGE_CASES = ["", " ", "，。", "a", "ab", "abc", "abcd", "abcde", "你", "你好吗", "Hello, World! 你好",
+              "營商環境 ABC def 123", "ÀÉÎ straße İstanbul ǅ", "𠀀𠀁𠀂𠀃𠀄 emoji 😀😀 mixed", "x_y_z __ 1234567890",
+              "\u00e9\u0301 é ＡＢＣ①②"]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", EDGE_CASES)
 def test_same_fingerprints_on_edge_cases(text):
     assert simhash64(text) == Simhash(text).value
 
@@ -40,15 +49,52 @@ def test_same_fingerprints_on_random_text_with_repeats():
         assert simhash64(text) == Simhash(text).value
 
 
-def test_bands_cover_any_three_bit_difference():
+def test_same_fingerprints_on_novel_random_text():
+    """Random CJK, ASCII and mixed text: no window repeats, nothing to cache."""
+    rng = random.Random(11)
+    cjk = [chr(c) for c in range(0x4E00, 0x9FCD)]
+    ascii_words = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ,.;"
+    for _ in range(60):
+        size = rng.choice([1, 2, 3, 4, 5, 7, 50, 400, 2000])
+        kind = rng.random()
+        if kind < 0.4:
+            text = "".join(rng.choice(cjk) for _ in range(size))
+        elif kind < 0.7:
+            text = "".join(rng.choice(ascii_words) for _ in range(size))
+        else:
+            text = "".join(rng.choice(cjk) if rng.random() < 0.5 else rng.choice(ascii_words) for _ in range(size))
+        assert simhash64(text) == Simhash(text).value
+
+
+def test_lookup_keys_are_shared_by_any_three_bit_difference():
     rng = random.Random(3)
-    for _ in range(200):
+    for _ in range(500):
         value = rng.getrandbits(64)
         flipped = value
-        for bit in rng.sample(range(64), 3):
+        for bit in rng.sample(range(64), rng.randint(0, 3)):
             flipped ^= 1 << bit
-        assert hamming(value, flipped) == 3
-        assert any(a == b for a, b in zip(bands(value), bands(flipped), strict=True))
+        assert hamming(value, flipped) <= 3
+        assert set(lookup_keys(value)) & set(lookup_keys(flipped))
+    keys = lookup_keys(rng.getrandbits(64))
+    assert len(set(keys)) == 10 and all(0 <= key < 1 << 31 for key in keys)
+
+
+def test_fast_nfkc_is_nfkc():
+    rng = random.Random(5)
+    samples = [s.body for s in load_speeches().values()]
+    samples.append("".join(chr(rng.randrange(0x20, 0x30000)) for _ in range(20_000)).encode("utf-8", "ignore").decode())
+    samples.append("ＡＢＣ　１２３，。！ ﬁ ㈠ ① ² ｶﾞ é\u0301 가\u1100\u1161 \u2028 x\u0308\u0323")
+    for text in samples:
+        assert nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+def test_matching_lines_normalise_line_by_line():
+    texts = [s.body for s in load_speeches().values()]
+    texts.append("第一行，ＡＢＣ\r\n第二行 ㈠ 營商環境\x0b第三行\u2028第四行\x85第五行\n\n后面")
+    for text in texts:
+        lines = matching_lines(text)
+        assert lines == [matching_text(line) for line in text.splitlines()]
+        assert "".join(lines) == matching_text(text)
 
 
 def test_signed_round_trip():
@@ -66,4 +112,7 @@ def test_fingerprint_of_a_body():
     fp = fingerprint(body)
     assert fp.length == len(matching_text(body)) and len(fp.exact) == 40
     assert len(fp.paragraph_keys) > 10  # headings and 同志们： are too short for a key
+    expected = {paragraph_key(matching_text(line)) for line in body.splitlines()} - {None}
+    assert fp.paragraph_keys == tuple(sorted(expected))
+    assert fp.simhash == Simhash(matching_text(body)).value
     assert fingerprint(body.replace("，", ",")).simhash == fp.simhash  # punctuation does not count

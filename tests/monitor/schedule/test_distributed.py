@@ -157,3 +157,11 @@ def test_the_scheduler_seeds_runs_into_redis_and_does_the_post_run_work_once(
     assert first.status == "finished" and first.trigger == "schedule" and first.stats["distributed"] is True
     assert first.documents_new == len(expected_urls(HOST))
     assert first.speeches_new > 0 and first.commitments_new > 0  # clustering and mining ran after the drain
+
+
+def test_the_redis_url_is_never_a_logged_setting():
+    from crawler.distributed import crawl_settings
+
+    settings = crawl_settings("q", 7)
+    assert not any("redis://" in value for value in settings.values())  # Scrapy logs overridden settings
+    assert settings["SCHEDULER_QUEUE_KEY"] == "q:run:7:requests"

@@ -151,3 +151,21 @@ def test_a_hung_crawl_is_killed_at_its_timeout_and_the_next_trigger_still_runs(s
     hung, following = runs_of(db)[:2]
     assert hung.status == "timeout" and "killed after 8 s" in (hung.error_text or "")
     assert following.status == "finished" and following.pages_fetched > 0
+
+
+def test_a_scheduler_killed_with_its_crawl_closes_the_abandoned_run_and_catches_up(sample_web, tmp_path, store_url):
+    sources, db = tmp_path / "sources.toml", store_url
+    name = write_sources(sources, "@every 3s")
+    with scheduler(tmp_path, sources, db, sample_web.proxy_url, "--timeout", "10") as proc:
+        (pid,) = wait_for(lambda: crawl_children(name), 60, "the first crawl child")
+        os.kill(pid, signal.SIGKILL)  # the machine goes down: the crawl and the scheduler die at once
+        proc.kill()
+        proc.wait(timeout=30)
+    (abandoned,) = runs_of(db)
+    assert abandoned.status == "running"  # nobody was left to close it
+    time.sleep(13)  # older than the timeout plus its grace
+    with scheduler(tmp_path, sources, db, sample_web.proxy_url, "--timeout", "10"):
+        wait_for(lambda: len(runs_of(db)) >= 2 and runs_of(db)[1].status != "running", 60, "the catch-up run")
+    first, catch_up = runs_of(db)[:2]
+    assert first.status == "failed" and "abandoned" in first.error_text
+    assert catch_up.status == "finished" and catch_up.pages_fetched > 0

@@ -1,0 +1,267 @@
+"""The search index: its tables per back end, and the calls that keep it in step with speeches and commitments.
+
+Every row is keyed by the speech's (commitment's) own id and holds the folded text (:mod:`storage.search.fold`)
+of two columns: for a speech its title (the *scored* column: relevance counts the words found there) and the
+canonical copy's text; for a commitment its action (scored) and text.
+
+SQLite (all written from Python by :func:`_replace`, no triggers)
+    ``speech_fts_text`` (id, folded title, speech date, source hash) — narrow, read per hit to score and
+    order; a trigger deletes it with its speech, so it also says which index rows are live;
+    ``speech_fts_body`` (id, folded title and text) — what the FTS tables hold, read only to un-index a row;
+    ``speech_fts``: contentless FTS5 ``trigram`` table over both columns, for terms of 3+ characters, matched
+    as quoted phrases; ``speech_fts_grams``: contentless FTS5 table (``detail=none``, ``ascii`` tokenizer) of
+    each row's distinct characters and character pairs, for terms of 1–2 characters that trigrams cannot
+    find. SQLite 3.40 cannot delete from a contentless table without the old tokens: they are recomputed
+    from the two plain tables, which is why those keep the folded text. Same for ``commitment_*``.
+PostgreSQL
+    ``speech_fts_text`` (id, folded title, folded text, ``grams``, speech date, source hash; deleted with its
+    speech by a trigger) with ``pg_trgm`` GIN indexes
+    on the folded columns (``LIKE '%term%'``, 3+ characters) and a GIN index on ``grams``, a ``tsvector`` of
+    the same characters and pairs (written from Python as quoted lexemes: no text-search parser or language is
+    involved), for 1–2 characters (``grams @@ '融资' & '审'``). ``pg_trgm`` needs a database with a UTF-8
+    ``LC_CTYPE``: with ``C`` it ignores CJK, and searches stay correct but scan.
+
+Creating or changing a speech or commitment needs :func:`refresh_speech_index` /
+:func:`refresh_commitment_index`, called from ``refresh_speech`` and from the commitment miner, inside their
+unit of work; an unchanged row costs a fold and a hash. Deleting one needs nothing: a trigger on the base table
+deletes the text row, and a new speech that reuses the id (SQLite) replaces what the FTS tables still hold for
+it. :func:`rebuild` starts over (migration 0008's backfill; it also reclaims the space of deleted rows).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, bindparam, text
+
+from storage.search.fold import fold, gram_string, grams
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+#: kind -> (base table, scored column, other column)
+KINDS = {"speech": ("speeches", "title", "body"), "commitment": ("commitments", "action", "text")}
+
+
+def _sqlite_ddl(kind: str, table: str, a: str, b: str) -> list[str]:
+    return [
+        f"CREATE TABLE {kind}_fts_text ({kind}_id INTEGER PRIMARY KEY, {a} TEXT NOT NULL, speech_date VARCHAR(10), "
+        "source_hash VARCHAR(40))",
+        f"CREATE TABLE {kind}_fts_body ({kind}_id INTEGER PRIMARY KEY, {a} TEXT NOT NULL, {b} TEXT NOT NULL)",
+        f"CREATE VIRTUAL TABLE {kind}_fts USING fts5({a}, {b}, content='', tokenize='trigram case_sensitive 1')",
+        f"CREATE VIRTUAL TABLE {kind}_fts_grams USING fts5("
+        "grams, content='', detail=none, columnsize=0, tokenize='ascii')",
+        f"CREATE TRIGGER {table}_fts_forget AFTER DELETE ON {table} BEGIN "
+        f"DELETE FROM {kind}_fts_text WHERE {kind}_id = old.id; END",
+    ]
+
+
+def _pg_indexes(kind: str, a: str, b: str) -> list[str]:
+    return [
+        f"CREATE INDEX ix_{kind}_fts_{a}_trgm ON {kind}_fts_text USING gin ({a} gin_trgm_ops)",
+        f"CREATE INDEX ix_{kind}_fts_{b}_trgm ON {kind}_fts_text USING gin ({b} gin_trgm_ops)",
+        f"CREATE INDEX ix_{kind}_fts_grams ON {kind}_fts_text USING gin (grams)",
+    ]
+
+
+def _pg_ddl(kind: str, table: str, a: str, b: str) -> list[str]:
+    return [
+        f"""CREATE TABLE {kind}_fts_text (
+            {kind}_id INTEGER PRIMARY KEY,
+            {a} TEXT NOT NULL,
+            {b} TEXT NOT NULL,
+            grams TSVECTOR NOT NULL,
+            speech_date VARCHAR(10),
+            source_hash VARCHAR(40)
+        )""",
+        *_pg_indexes(kind, a, b),
+        f"""CREATE FUNCTION {table}_fts_forget() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM {kind}_fts_text WHERE {kind}_id = old.id;
+            RETURN NULL;
+        END $$""",
+        f"CREATE TRIGGER {table}_fts_forget AFTER DELETE ON {table} FOR EACH ROW EXECUTE FUNCTION {table}_fts_forget()",
+    ]
+
+
+def create_schema(conn: Connection) -> None:
+    """Create the search tables and indexes for the connection's back end (migration 0008)."""
+    if conn.dialect.name == "sqlite":
+        for kind, (table, a, b) in KINDS.items():
+            for statement in _sqlite_ddl(kind, table, a, b):
+                conn.exec_driver_sql(statement)
+        return
+    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    ctype = conn.exec_driver_sql("SELECT datctype FROM pg_database WHERE datname = current_database()").scalar()
+    if not utf8_ctype(ctype):
+        log.warning(
+            "database LC_CTYPE is %r: pg_trgm ignores Chinese characters there, so searches of 3+ characters will "
+            "scan instead of using the index; create the database with a UTF-8 LC_CTYPE (e.g. C.UTF-8)",
+            ctype,
+        )
+    for kind, (table, a, b) in KINDS.items():
+        for statement in _pg_ddl(kind, table, a, b):
+            conn.exec_driver_sql(statement)
+
+
+def utf8_ctype(ctype: str | None) -> bool:
+    return bool(ctype) and "utf8" in ctype.lower().replace("-", "")
+
+
+def drop_schema(conn: Connection) -> None:
+    for kind, (table, _, _) in KINDS.items():
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_fts_forget")
+        else:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_fts_forget ON {table}")
+            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {table}_fts_forget()")
+        suffixes = ("_fts", "_fts_grams", "_fts_body", "_fts_text") if conn.dialect.name == "sqlite" else ("_fts_text",)
+        for suffix in suffixes:
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {kind}{suffix}")
+
+
+def _hash(a: str, b: str, date: str | None) -> str:
+    return hashlib.sha1(f"{a}\x00{b}\x00{date}".encode()).hexdigest()
+
+
+def tsvector_literal(found: set[str]) -> str:
+    """Grams as a ``tsvector`` literal (quoted lexemes: no text-search parser, no language, no positions)."""
+    return " ".join(f"'{g}'" for g in sorted(found))  # folded grams hold only letters and digits
+
+
+def _in(statement: str, name: str = "ids"):
+    return text(statement).bindparams(bindparam(name, expanding=True))
+
+
+def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, str | None]]) -> int:
+    """Write some rows (``(id, scored, other, speech date)``, texts folded), skipping those indexed as they are."""
+    _, a, b = KINDS[kind]
+    rows = [(key, x, y, _hash(x, y, date), date) for key, x, y, date in rows]
+    if not rows:
+        return 0
+    known = conn.execute(_in(f"SELECT {kind}_id, source_hash FROM {kind}_fts_text WHERE {kind}_id IN :ids"),
+                         {"ids": [r[0] for r in rows]})  # fmt: skip
+    old = dict(known.all())
+    changed = [row for row in rows if old.get(row[0], "") != row[3]]
+    if not changed:
+        return 0
+    if conn.dialect.name == "postgresql":
+        stale = [row[0] for row in changed if row[0] in old]
+        if stale:
+            conn.execute(_in(f"DELETE FROM {kind}_fts_text WHERE {kind}_id IN :ids"), {"ids": stale})
+        conn.execute(
+            text(f"INSERT INTO {kind}_fts_text ({kind}_id, {a}, {b}, grams, speech_date, source_hash) "
+                 f"VALUES (:id, :a, :b, CAST(:grams AS tsvector), :date, :hash)"),
+            [{"id": key, "a": x, "b": y, "grams": tsvector_literal(grams(x) | grams(y)), "date": date, "hash": digest}
+             for key, x, y, digest, date in changed],
+        )  # fmt: skip
+        return len(changed)
+    # what the FTS tables hold is what the body table holds (the text row goes when its speech is deleted)
+    stale = conn.execute(_in(f"SELECT {kind}_id FROM {kind}_fts_body WHERE {kind}_id IN :ids"),
+                         {"ids": [row[0] for row in changed]}).scalars().all()  # fmt: skip
+    if stale:  # a contentless FTS5 table forgets a row only when told its tokens
+        previous = conn.execute(
+            _in(f"SELECT b.{kind}_id, b.{a}, b.{b} FROM {kind}_fts_body b WHERE b.{kind}_id IN :ids"),
+            {"ids": stale},
+        ).all()  # fmt: skip
+        if previous:
+            conn.execute(
+                text(f"INSERT INTO {kind}_fts({kind}_fts, rowid, {a}, {b}) VALUES ('delete', :id, :a, :b)"),
+                [{"id": r[0], "a": r[1], "b": r[2]} for r in previous],
+            )
+            conn.execute(
+                text(f"INSERT INTO {kind}_fts_grams({kind}_fts_grams, rowid, grams) VALUES ('delete', :id, :grams)"),
+                [{"id": r[0], "grams": gram_string(r[1], r[2])} for r in previous],
+            )
+        for table in (f"{kind}_fts_text", f"{kind}_fts_body"):
+            conn.execute(_in(f"DELETE FROM {table} WHERE {kind}_id IN :ids"), {"ids": stale})
+    params = [{"id": key, "a": x, "b": y, "hash": digest, "date": date, "grams": gram_string(x, y)}
+              for key, x, y, digest, date in changed]  # fmt: skip
+    conn.execute(
+        text(f"INSERT INTO {kind}_fts_text ({kind}_id, {a}, speech_date, source_hash) VALUES (:id, :a, :date, :hash)"),
+        params,
+    )
+    conn.execute(text(f"INSERT INTO {kind}_fts_body ({kind}_id, {a}, {b}) VALUES (:id, :a, :b)"), params)
+    conn.execute(text(f"INSERT INTO {kind}_fts(rowid, {a}, {b}) VALUES (:id, :a, :b)"), params)
+    conn.execute(text(f"INSERT INTO {kind}_fts_grams(rowid, grams) VALUES (:id, :grams)"), params)
+    return len(changed)
+
+
+def index_speeches(conn: Connection, speech_ids: Sequence[int]) -> int:
+    """(Re)index speeches from their title and canonical copy's text; return how many changed.
+
+    A speech whose title and canonical text are unchanged is left alone, so calling this on every
+    ``refresh_speech`` (each new copy) costs a fold and a hash, not an index write.
+    """
+    changed = 0
+    for start in range(0, len(speech_ids), BATCH):
+        chunk = list(speech_ids[start : start + BATCH])
+        rows = conn.execute(
+            _in(
+                "SELECT s.id, s.title, d.text, s.speech_date FROM speeches s "
+                "LEFT JOIN documents d ON d.id = s.canonical_document_id WHERE s.id IN :ids"
+            ),
+            {"ids": chunk},
+        ).all()
+        changed += _replace(conn, "speech", ((r[0], fold(r[1]), fold(r[2]), r[3]) for r in rows))
+    return changed
+
+
+def index_speech(conn: Connection, speech_id: int) -> bool:
+    return index_speeches(conn, [speech_id]) > 0
+
+
+def index_commitments(conn: Connection, commitment_ids: Sequence[int]) -> int:
+    """(Re)index commitments from their text and action; return how many changed."""
+    changed = 0
+    for start in range(0, len(commitment_ids), BATCH):
+        chunk = list(commitment_ids[start : start + BATCH])
+        rows = conn.execute(
+            _in("SELECT id, action, text FROM commitments WHERE id IN :ids"),
+            {"ids": chunk},
+        ).all()
+        changed += _replace(conn, "commitment", ((r[0], fold(r[1]), fold(r[2]), None) for r in rows))
+    return changed
+
+
+def index_commitments_of_speech(conn: Connection, speech_id: int) -> int:
+    ids = conn.execute(text("SELECT id FROM commitments WHERE speech_id = :s"), {"s": speech_id}).scalars().all()
+    return index_commitments(conn, ids)
+
+
+def rebuild(conn: Connection) -> tuple[int, int]:
+    """Empty the index and fold every speech and commitment again (migration backfill, or to start clean)."""
+    postgres = conn.dialect.name == "postgresql"
+    for kind, (_, a, b) in KINDS.items():
+        if postgres:  # building GIN indexes once is much faster than keeping them up to date row by row
+            conn.exec_driver_sql(f"DELETE FROM {kind}_fts_text")
+            for statement in _pg_indexes(kind, a, b):
+                conn.exec_driver_sql(f"DROP INDEX IF EXISTS {statement.split()[2]}")
+        else:
+            for suffix in ("_fts_text", "_fts_body"):
+                conn.exec_driver_sql(f"DELETE FROM {kind}{suffix}")
+            for suffix in ("_fts", "_fts_grams"):
+                conn.exec_driver_sql(f"INSERT INTO {kind}{suffix}({kind}{suffix}) VALUES ('delete-all')")
+    speeches = conn.exec_driver_sql("SELECT id FROM speeches ORDER BY id").scalars().all()
+    commitments = conn.exec_driver_sql("SELECT id FROM commitments ORDER BY id").scalars().all()
+    counts = index_speeches(conn, speeches), index_commitments(conn, commitments)
+    if postgres:
+        for kind, (_, a, b) in KINDS.items():
+            for statement in _pg_indexes(kind, a, b):
+                conn.exec_driver_sql(statement)
+    return counts
+
+
+def refresh_speech_index(session, speech_id: int) -> bool:
+    """Index one speech inside an ORM unit of work (flushes first, so the index sees the pending changes)."""
+    session.flush()
+    return index_speech(session.connection(), speech_id)
+
+
+def refresh_commitment_index(session, speech_id: int) -> int:
+    """Index the commitments of one speech inside an ORM unit of work (flushes first)."""
+    session.flush()
+    return index_commitments_of_speech(session.connection(), speech_id)

@@ -1,0 +1,229 @@
+"""The search index on both back ends: same hits, every query length, both scripts, kept in step, odd input."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from monitor.dedup.canonical import refresh_speech
+from monitor.query import QueryError, SearchFilters, search_commitments, search_speeches
+from storage.database import Database
+from storage.documents import store_documents
+from storage.models import Commitment, Document, Speech
+from storage.search import index, refresh_commitment_index
+from storage.search.fold import fold, fold_with_map, gram_string, grams
+from storage.search.query import MAX_QUERY_CHARS, MAX_TERMS, parse_query
+from tests.storage.search_corpus import SPEECHES, populate, record
+
+QUERIES = ["融资", "审批", "審批", "营商环境", "營商環境", "口", "资", "5g", "5G", "１.５亿", '"1.5亿"', "1.5亿",
+           "标准地 出让", "不见面审批", "优化 大会", "深圳 融资", "NEAR(融资 审批)", "融资 AND 审批", "融资*",
+           "-融资", "title:融资", '"融资', "营商环境评价通知", "在全市优化营商环境大会上的讲话", "没有这个词",
+           "AND 口", "最多跑一次", "一网通办", "15亿", "a", ""]  # fmt: skip
+
+
+def oracle(query: str) -> set[str]:
+    """Speech keys whose folded title or text holds every term: what the index must return."""
+    terms = parse_query(query).terms
+    found = set()
+    for key, (title, copies, _) in SPEECHES.items():
+        canonical = next((c for c in copies if c[2] == "gov"), copies[0])
+        haystacks = (fold(title), fold(canonical[1]))
+        if all(any(term in h for h in haystacks) for term in terms):
+            found.add(key)
+    return found
+
+
+def keyed(page, ids: dict[str, int]) -> list[tuple[str, int]]:
+    names = {v: k for k, v in ids.items()}
+    return [(names[h.speech_id], h.score) for h in page.hits]
+
+
+def test_fold_is_one_form_for_both_scripts_widths_cases_and_punctuation():
+    assert fold("營商環境，優化！") == fold("营商环境,优化!") == "营商环境 优化"
+    assert fold("ＡＢＣ　5Ｇ") == "abc 5g"
+    assert fold("1.5億") == fold("1、5亿") == "1 5亿" != fold("15亿")
+    for sample in ("審批時間壓縮至1個工作日。", "㈠要“一网通办”", "İstanbul 乾隆", ""):
+        folded, where = fold_with_map(sample)
+        assert folded == fold(sample) and len(where) == len(folded)
+    assert grams("融资 审") == {"融", "资", "融资", "审"}
+    assert gram_string("ab", "b c") == "a ab b c"
+
+
+def test_query_grammar():
+    assert parse_query("融资 AND 审批").terms == ("融资", "审批")
+    assert parse_query("融资 AND 审批").notices
+    assert parse_query("融资 融资难").terms == ("融资难",)  # implied by the longer word
+    assert parse_query('"优化 营商"').terms == ("优化 营商",)
+    assert parse_query('"未闭合 的引号').terms == ("未闭合 的引号",)
+    assert parse_query("  ").browse and parse_query(None).browse
+    long = parse_query("融" * (MAX_QUERY_CHARS + 50))
+    assert len(long.terms[0]) == MAX_QUERY_CHARS and "cut" in long.notices[0]
+    many = parse_query(" ".join(f"词{n:02d}" for n in range(MAX_TERMS + 5)))
+    assert len(many.terms) == MAX_TERMS and many.notices
+    for nothing in ("!!!", "。，、", "AND OR NOT NEAR", '""', "* - : ( )"):
+        with pytest.raises(QueryError, match="nothing to search for"):
+            parse_query(nothing)
+
+
+def test_every_query_finds_what_the_oracle_finds(database):
+    ids = populate(database)
+    for query in QUERIES:
+        if not query.strip():
+            continue
+        page = search_speeches(database, query, limit=50)
+        assert {key for key, _ in keyed(page, ids)} == oracle(query), query
+        assert page.total == len(page.hits)
+
+
+def test_short_and_traditional_queries(database):
+    ids = populate(database)
+    assert {k for k, _ in keyed(search_speeches(database, "融资"), ids)} == {"huzhou", "shenzhen"}
+    assert {k for k, _ in keyed(search_speeches(database, "審批"), ids)} == {"huzhou", "shenzhen"}
+    assert {k for k, _ in keyed(search_speeches(database, "口"), ids)} == {"hangzhou"}
+    assert {k for k, _ in keyed(search_speeches(database, "資"), ids)} == {"huzhou", "shenzhen", "punctuation"}
+    page = search_speeches(database, "营商环境")  # the traditional speech is found by a simplified query
+    assert "shenzhen" in {k for k, _ in keyed(page, ids)}
+    snippet = next(h.snippet for h in page.hits if h.speech_id == ids["shenzhen"])
+    assert "⟦營商環境⟧" in snippet  # highlighted in the text's own script
+
+
+def test_both_back_ends_return_the_same_hits_in_the_same_order(sqlite_url, postgres_url):
+    pages = {}
+    for url in (sqlite_url, postgres_url):
+        with Database(url) as db:
+            ids = populate(db)
+            filters = [SearchFilters(), SearchFilters(region="33"), SearchFilters(date_from="2020", date_to="2021-03"),
+                       SearchFilters(has_commitments=True), SearchFilters(status="overdue", today="2024-01-01"),
+                       SearchFilters(source_kind="template", speaker="李")]  # fmt: skip
+            pages[url] = [
+                (keyed(search_speeches(db, q, f, limit=3, offset=o), ids),
+                 [(h.commitment_id, h.score, h.status) for h in search_commitments(db, q, f, limit=50).hits])
+                for q in QUERIES for f in filters for o in (0, 2)
+            ]  # fmt: skip
+    assert pages[sqlite_url] == pages[postgres_url]
+
+
+def test_the_index_follows_changed_and_deleted_speeches(database):
+    ids = populate(database)
+    changed = SPEECHES["hangzhou"][1][0]
+    store_documents(database, [record(changed[0], "今天研究人工智能产业。", "gov", False, "新标题", {})])
+    with database.write() as session:
+        refresh_speech(session, ids["hangzhou"])
+    assert search_speeches(database, "口").total == 0
+    assert [h.speech_id for h in search_speeches(database, "人工智能").hits] == [ids["hangzhou"]]
+    assert [h.speech_id for h in search_speeches(database, "新标题").hits] == [ids["hangzhou"]]
+    with database.write() as session:
+        refresh_speech(session, ids["hangzhou"])  # unchanged: nothing is rewritten
+        assert index.index_speech(session.connection(), ids["hangzhou"]) is False
+    with database.write() as session:
+        session.execute(Speech.__table__.delete().where(Speech.id == ids["huzhou"]))
+        session.execute(Document.__table__.update().where(Document.speech_id == ids["huzhou"]).values(speech_id=None))
+    for word in ("融资", "标准地", "湖"):  # its index row may stay behind, but is never a hit
+        assert ids["huzhou"] not in {h.speech_id for h in search_speeches(database, word).hits}
+    store_documents(database, [record("http://new/1", "全新的内容。", "gov", False, "另一篇", {})])
+    now = datetime.now(UTC)
+    with database.write() as session:  # a new speech that reuses the id replaces the row, grams included
+        session.add(Speech(id=ids["huzhou"], created_at=now, updated_at=now, copies=0))
+        session.flush()
+        session.scalar(select(Document).where(Document.url == "http://new/1")).speech_id = ids["huzhou"]
+        session.flush()
+        refresh_speech(session, ids["huzhou"])
+    assert [h.speech_id for h in search_speeches(database, "全新").hits] == [ids["huzhou"]]
+    for word in ("融资", "标准地", "湖", "资"):
+        assert ids["huzhou"] not in {h.speech_id for h in search_speeches(database, word).hits}, word
+
+
+def test_the_index_follows_changed_commitments(database):
+    ids = populate(database)
+    with database.write() as session:
+        row = session.scalar(select(Commitment).where(Commitment.text.contains("不见面审批")))
+        row.text, row.action = "要在年内建成人才公寓", "建成人才公寓"
+        refresh_commitment_index(session, ids["huzhou"])
+    assert search_commitments(database, "不见面").total == 0
+    assert search_commitments(database, "人才公寓").total == 1
+    with database.write() as session:
+        session.execute(Commitment.__table__.delete().where(Commitment.text.contains("人才公寓")))
+    assert search_commitments(database, "人才公寓").total == 0
+
+
+def test_rebuild_backfills_what_is_stored(database):
+    ids = populate(database)
+    with database.write() as session:
+        conn = session.connection()
+        index.drop_schema(conn)
+        index.create_schema(conn)
+        speeches, commitments = index.rebuild(conn)
+    assert (speeches, commitments) == (len(SPEECHES), 5)
+    assert {h.speech_id for h in search_speeches(database, "融资").hits} == {ids["huzhou"], ids["shenzhen"]}
+
+
+ODD = ['"', '""', "'", "AND", "OR 融资", "NEAR(融资, 审批)", "融资 NOT 审批", "*", "融*", "-", "title:融资", ":",
+       "(", ")", "((融资))", "\\", "%", "_", "%_%", "'; DROP TABLE speeches; --", '" OR 1=1 --', "\x00融资",
+       "融" * 5000, "营商环境 " * 400, "🙂", "\u200b", "​融资​", "ＡＮＤ", "^融资", "{融资}", "融资 +审批"]  # fmt: skip
+
+
+def test_odd_input_is_a_clear_message_or_a_result_never_a_database_error(database):
+    populate(database)
+    for query in ODD:
+        for search in (search_speeches, search_commitments):
+            try:
+                page = search(database, query)
+            except QueryError as exc:
+                assert "nothing to search for" in str(exc), query
+            else:
+                assert page.total >= 0
+    with database.read() as session:
+        assert session.scalar(select(Speech.id).limit(1)) is not None  # nothing was dropped
+    bad_filters = [SearchFilters(region="abc"), SearchFilters(date_from="2020-13"), SearchFilters(status="x"),
+                   SearchFilters(deadline_to="soon")]  # fmt: skip
+    for filters in bad_filters:
+        with pytest.raises(QueryError):
+            search_speeches(database, "融资", filters)
+    for filters in (SearchFilters(speaker="\x00李'--"), SearchFilters(organization="%")):
+        assert search_speeches(database, "融资", filters).total == 0
+    assert search_speeches(database, "融资", SearchFilters(topic="\x00")).total == 2  # control characters dropped
+
+
+# Hypothesis runs inside plain tests: pytest-twisted (the suite's reactor plugin) cannot call @given tests itself.
+
+
+def test_any_text_is_answered_or_refused_clearly(database):
+    populate(database)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(query=st.text(max_size=40))
+    def check(query):
+        try:
+            page = search_speeches(database, query, limit=5)
+        except QueryError:
+            return
+        assert page.total >= len(page.hits)
+
+    check()
+
+
+def test_any_piece_of_a_text_finds_its_speech_in_either_script(database):
+    import opencc
+
+    ids = populate(database)
+    to_traditional = opencc.OpenCC("s2t")
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(data=st.data())
+    def check(data):
+        key = data.draw(st.sampled_from(sorted(SPEECHES)))
+        body = fold(next(c for c in SPEECHES[key][1] if not c[3])[1])
+        start = data.draw(st.integers(0, len(body) - 1))
+        piece = body[start : start + data.draw(st.integers(1, 6))].strip()
+        if not piece:
+            return
+        if data.draw(st.booleans()):
+            piece = to_traditional.convert(piece)
+        found = {h.speech_id for h in search_speeches(database, f'"{piece}"', limit=50).hits}
+        assert ids[key] in found, piece
+
+    check()
