@@ -15,6 +15,8 @@ SPEECH_FIELDS = ("title", "speaker", "speaker_post", "organization", "region_cod
                  "speech_date", "speech_date_precision", "doc_type", "topic")  # fmt: skip
 
 
+DEFER_INDEX = "speechwatch.defer_speech_index"  # session.info key: a set of speech ids to index at the end
+
 TEXT_FIELDS = ("title", "speaker", "speaker_post", "organization", "region", "occasion")
 # what ranking and the speech's fields read of a copy: not its text or raw HTML (a speech may have many copies)
 COPY_FIELDS = load_only(*(getattr(Document, name) for name in (
@@ -81,4 +83,8 @@ def refresh_speech(session: Session, speech_id: int) -> None:
             provenance[name] = source
     speech.provenance = provenance
     speech.updated_at = datetime.now(UTC)
-    refresh_speech_index(session, speech_id)  # search index (storage.search) follows the canonical text
+    deferred = session.info.get(DEFER_INDEX)
+    if deferred is not None:  # the caller indexes once per unit of work (clustering: once per chunk)
+        deferred.add(speech_id)
+    else:
+        refresh_speech_index(session, speech_id)  # search index (storage.search) follows the canonical text

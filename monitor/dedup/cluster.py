@@ -17,12 +17,13 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from monitor.dedup.canonical import refresh_speech
+from monitor.dedup.canonical import DEFER_INDEX, refresh_speech
 from monitor.dedup.fingerprint import Fingerprint, fingerprint, hamming, lookup_keys, to_signed, to_unsigned
 from monitor.dedup.match import NEAR_DISTANCE, Copy, Link, compare, is_compilation
 from storage.database import Database
 from storage.locks import exclusive
 from storage.models import Commitment, Document, ParagraphKey, SimhashKey, Speech
+from storage.search import index_speeches
 
 log = logging.getLogger(__name__)
 CHUNK = 100  # documents per unit of work
@@ -88,7 +89,12 @@ def _cluster_pending(db: Database, on_progress: Callable[[int], None] | None) ->
     pending = pending_documents(db)
     for start in range(0, len(pending), CHUNK):
         with db.write() as session:
+            session.info[DEFER_INDEX] = touched = set()
             outcomes = [_cluster_one(session, document_id) for document_id in pending[start : start + CHUNK]]
+            del session.info[DEFER_INDEX]
+            if touched:  # each speech of the chunk indexed once, not once per copy that touched it
+                session.flush()
+                index_speeches(session.connection(), sorted(touched))
         for outcome in outcomes:
             _count(counts, outcome)
             if on_progress:
