@@ -281,7 +281,8 @@ def _serve_schedule(db_url, sources_path, proxy, timeout, workers, digest_schedu
     from monitor.schedule.service import ScheduleOptions, SchedulerBusy, SchedulerService
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for noisy in ("apscheduler", "alembic"):  # their INFO lines (job added, migration context) are not news
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     options = ScheduleOptions(
         sources_path=sources_path,
         db_url=db_url,
@@ -393,6 +394,7 @@ def worker(sources_path, db_url, redis_url, queue, proxy, slots, timeout) -> Non
 
     load_sources(sources_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     options = WorkerOptions(
         sources_path=sources_path,
         db_url=resolve_url(db_url),
