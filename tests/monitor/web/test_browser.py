@@ -152,3 +152,26 @@ def test_hostile_titles_and_text_show_as_text(live_server):
     assert "<script>alert('t')</script><img src=x onerror=alert(2)>" in seen["text"] and not BIDI.search(seen["text"])
     assert seen["unlinked"] == "javascript:alert(document.domain)//x"
     assert set(seen["all_links"]) <= {"http:", "https:"}
+
+
+def test_the_html_digest_of_hostile_pages_shows_them_as_text(sqlite_web_db):
+    """The e-mail digest of the same hostile corpus, opened in Chromium: no script runs, no image loads, no live
+    javascript: link, the title reads as text."""
+    from monitor.digest import build_digest, render
+
+    html = render(build_digest(sqlite_web_db), "html")
+    assert "营商环境" in html
+    seen: dict = {"dialogs": []}
+
+    def look(page) -> None:
+        page.on("dialog", lambda dialog: (seen["dialogs"].append(dialog.message), dialog.dismiss()))
+        page.set_content(html)
+        page.wait_for_timeout(500)
+        seen["images"] = page.locator("img").count()
+        seen["scripts"] = page.locator("script").count()
+        seen["live_js_links"] = page.locator("a[href^='javascript:' i]").count()
+        seen["text"] = page.inner_text("body")
+
+    in_browser(look)
+    assert seen["dialogs"] == [] and seen["images"] == 0 and seen["scripts"] == 0 and seen["live_js_links"] == 0
+    assert '<script>alert("x")</script>' in seen["text"]  # shown, not run
