@@ -1,0 +1,256 @@
+"""Ingest throughput: ``speechwatch ingest`` + post-run work per document, next to bare ``trafilatura.extract``.
+
+The pages are the synthetic site's articles (``synthetic_site.py``: TRS templates, 3–6 KB synthetic bodies, every
+page distinct), written with warcio into one WARC per run of ``--run-size`` pages. Each run goes through the
+product's path exactly as ``speechwatch ingest FILE`` then the post-run work do it:
+
+    monitor.ingest.ingest_warc        read the WARC → extract_item (extraction, classification) → to_record →
+                                      store_documents (batches of 50) → reprocess_documents (re-extraction of the
+                                      run's new pages once the sites' chrome is counted)
+    monitor.postrun.process_new_documents   cluster_documents (fingerprint, candidates, speeches) → mine_commitments
+
+Right before each run, ``trafilatura.extract(html)`` runs on the same run's pages (the baseline, same load). The
+functions above are wrapped with timers in this process (no product change) to show where the time goes. Per-
+document cost of the first and last 10 % of the documents shows whether it stays flat as the store grows.
+
+    .venv/bin/python bench/bench_pipeline.py --db sqlite [--sizes 10000] [--run-size 1000]
+    .venv/bin/python bench/bench_pipeline.py --db postgres [--sizes 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+import synthetic_site  # noqa: E402
+
+PHASES = ("extract", "store", "re-extract", "cluster", "commitments")
+
+
+@dataclass
+class RunStats:
+    first_doc: int
+    docs: int
+    trafilatura: float
+    total: float
+    parts: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def rest(self) -> float:
+        return self.total - sum(self.parts.values())
+
+
+TIMES: dict[str, float] = {}
+
+
+def instrument(commitments: bool) -> None:
+    """Wrap the functions of the ingest and post-run path with timers (benchmark only); ``commitments=False``
+    replaces ``mine_commitments`` with a no-op to show the rest of the path alone."""
+    import monitor.ingest as ingest
+    import monitor.postrun as postrun
+    from monitor.commitments.track import MineCounts
+
+    if not commitments:
+        postrun.mine_commitments = lambda db: MineCounts()
+
+    for module, name, phase in (
+        (ingest, "extract_item", "extract"),
+        (ingest, "store_documents", "store"),
+        (ingest, "reprocess_documents", "re-extract"),
+        (postrun, "cluster_documents", "cluster"),
+        (postrun, "mine_commitments", "commitments"),
+    ):
+        setattr(module, name, _timed(phase, getattr(module, name)))
+
+
+def _timed(phase: str, original: Callable) -> Callable:
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            TIMES[phase] = TIMES.get(phase, 0.0) + time.perf_counter() - start
+
+    return wrapper
+
+
+def write_warc(path: Path, articles: list[synthetic_site.Article]) -> None:
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    with path.open("wb") as out:
+        writer = WARCWriter(out, gzip=False)
+        for article in articles:
+            headers = StatusAndHeaders(
+                "200 OK",
+                [
+                    ("Content-Type", "text/html; charset=utf-8"),
+                    ("Last-Modified", article.published.strftime("%a, %d %b %Y 00:00:00 GMT")),
+                ],
+                protocol="HTTP/1.1",
+            )
+            record = writer.create_warc_record(
+                article.url, "response", payload=BytesIO(article.html.encode("utf-8")), http_headers=headers
+            )
+            writer.write_record(record)
+
+
+def open_database(kind: str, tmp: Path, size: int, args) -> tuple[str, Callable[[], None]]:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp / f'pipeline-{size}.db'}", lambda: None
+    import psycopg
+
+    name = f"bench_pipeline_{os.getpid()}_{size}"
+    admin = psycopg.connect(args.pg_admin, autocommit=True)
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    admin.execute(
+        f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+    )
+
+    def drop() -> None:
+        if not args.keep:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+    return f"{args.pg_base}/{name}", drop
+
+
+def run(size: int, args, tmp: Path) -> None:
+    import trafilatura
+    from sqlalchemy import func, select
+
+    from crawler.sources import load_sources
+    from monitor.ingest import ingest_warc
+    from monitor.postrun import process_new_documents
+    from storage.database import Database
+    from storage.models import Commitment, Document, Speech
+
+    sources = tmp / "bench-sources.toml"
+    sources.write_text(synthetic_site.sources_toml(args.hosts), encoding="utf-8")
+    source = load_sources(sources)[0]
+    url, drop = open_database(args.db, tmp, size, args)
+    db = Database(url)
+    print(f"\nN = {size:,} on {args.db} ({db.display_url}), runs of {args.run_size:,} pages", flush=True)
+    pages = synthetic_site.iter_articles(size, args.hosts, args.seed)
+    runs: list[RunStats] = []
+    started = time.monotonic()
+    generating = 0.0
+    try:
+        done = 0
+        while done < size:
+            t0 = time.perf_counter()
+            chunk = [next(pages) for _ in range(min(args.run_size, size - done))]
+            warc = tmp / "run.warc"
+            write_warc(warc, chunk)
+            generating += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            for article in chunk:
+                trafilatura.extract(article.html)
+            baseline = time.perf_counter() - t0
+            TIMES.clear()
+            t0 = time.perf_counter()
+            run_id, counts = ingest_warc(db, warc, source)
+            process_new_documents(db, [run_id])
+            total = time.perf_counter() - t0
+            if counts.pages != len(chunk):
+                raise SystemExit(f"run {run_id}: {counts.pages} pages ingested of {len(chunk)}")
+            runs.append(RunStats(done + 1, len(chunk), baseline, total, dict(TIMES)))
+            done += len(chunk)
+            last = runs[-1]
+            pipeline_ms, baseline_ms = last.total / last.docs * 1000, last.trafilatura / last.docs * 1000
+            print(
+                f"  {done:>9,} docs {time.monotonic() - started:8.1f} s   this run: pipeline {pipeline_ms:6.1f}"
+                f" ms/doc ({last.docs / last.total:5.1f} docs/s)  trafilatura {baseline_ms:5.1f}"
+                f" ms/doc ({last.docs / last.trafilatura:5.1f} docs/s)  ratio {last.trafilatura / last.total:.2f}x"
+                f"  load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+            if time.monotonic() - started > args.time_limit:
+                print(f"  stopped after {args.time_limit} s (--time-limit), at {done:,} documents", flush=True)
+                break
+        with db.read() as session:
+            stored = session.scalar(select(func.count()).select_from(Document))
+            speeches = session.scalar(select(func.count()).select_from(Speech))
+            commitments = session.scalar(select(func.count()).select_from(Commitment))
+    finally:
+        db.close()
+        drop()
+    report(runs, size)
+    pipeline = sum(r.total for r in runs)
+    baseline = sum(r.trafilatura for r in runs)
+    docs = sum(r.docs for r in runs)
+    print(
+        f"  total: {docs:,} docs; pipeline {pipeline:.1f} s = {docs / pipeline:.1f} docs/s; trafilatura.extract"
+        f" {baseline:.1f} s = {docs / baseline:.1f} docs/s; ratio pipeline/trafilatura {baseline / pipeline:.2f}x"
+        f" (goal >= 0.33x); generating pages + WARC {generating:.1f} s, not counted"
+    )
+    print(f"  stored: {stored:,} documents, {speeches:,} speeches, {commitments:,} commitments")
+
+
+def report(runs: list[RunStats], size: int) -> None:
+    tenth = max(1, round(len(runs) / 10))
+    print(f"N = {size:,}: per-document cost, first vs last 10 % ({tenth} run{'s' if tenth > 1 else ''} each)")
+    rows = []
+    for label, group in (("first 10 %", runs[:tenth]), ("last 10 %", runs[-tenth:])):
+        docs = sum(r.docs for r in group)
+        total = sum(r.total for r in group) / docs * 1000
+        base = sum(r.trafilatura for r in group) / docs * 1000
+        parts = {p: sum(r.parts.get(p, 0.0) for r in group) / docs * 1000 for p in PHASES}
+        rest = total - sum(parts.values())
+        shown = ", ".join(f"{p} {v:.1f}" for p, v in parts.items())
+        first, last = group[0].first_doc, group[-1].first_doc + group[-1].docs - 1
+        print(
+            f"  {label:<11} docs {first:>7,}–{last:<7,} pipeline {total:6.1f} ms/doc [{shown}, rest (WARC read,"
+            f" runs) {rest:.1f}]   trafilatura {base:5.1f} ms/doc   ratio {base / total:.2f}x"
+        )
+        rows.append((total, parts))
+    (first_total, first_parts), (last_total, last_parts) = rows
+    growth = ", ".join(f"{p} x{last_parts[p] / first_parts[p]:.2f}" for p in PHASES if first_parts[p] > 0.05)
+    print(f"  ratio last/first: pipeline x{last_total / first_total:.2f} ({growth})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000])
+    parser.add_argument("--run-size", type=int, default=1000, help="pages per ingest run (one WARC each)")
+    parser.add_argument("--hosts", type=int, default=10)
+    parser.add_argument("--time-limit", type=float, default=900, help="seconds per size; the run stops early")
+    parser.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--pg-base", default="postgresql+psycopg://postgres@127.0.0.1:5432")
+    parser.add_argument("--dir", type=Path, default=None)
+    parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--no-commitments", action="store_true", help="skip mining commitments (a no-op instead)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    import trafilatura
+
+    print(
+        f"bench_pipeline  {datetime.now():%Y-%m-%d %H:%M}  {platform.machine()}, {os.cpu_count()} cores, Python"
+        f" {platform.python_version()}, trafilatura {trafilatura.__version__}, store {args.db},"
+        f"{' commitments NOT mined,' if args.no_commitments else ''} load average"
+        f" {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    instrument(commitments=not args.no_commitments)
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp_dir:
+        tmp = args.dir if args.keep and args.dir else Path(tmp_dir)
+        for size in args.sizes:
+            run(size, args, tmp)
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
