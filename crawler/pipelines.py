@@ -147,6 +147,8 @@ class StoragePipeline:
         stats = self.crawler.stats
         if self.db is None or not (stats.get_value("speechwatch/documents_new") or 0):
             return
+        if self.crawler.settings.get("SCHEDULER") == "crawler.distributed.RunScheduler":
+            return  # one child of a distributed run: the coordinator re-extracts the run once, after it drains
         counts = await self._in_writer(self.db.retrying, reprocess_documents, self.db, None, self.run_id)
         stats.set_value("speechwatch/reextracted_changed", counts.changed)
 

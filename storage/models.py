@@ -100,7 +100,7 @@ class Document(Base):
     final_url: Mapped[str] = mapped_column(String(2048))
     source: Mapped[str] = mapped_column(String(100))
     source_kind: Mapped[str] = mapped_column(String(20))
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"), index=True)
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -47,7 +47,7 @@ def _pg_admin_engine():
         pytest.skip("psycopg is not installed (pip install -e '.[postgres]')")
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_pre_ping=True)  # survives a restart
     try:
         with engine.connect() as conn:
             conn.execute(text("select 1"))

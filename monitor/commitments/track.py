@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -96,6 +97,7 @@ def mine_commitments(db: Database) -> MineCounts:
             counts.documents += 1
             speech_date = speech.speech_date or document.speech_date
             known = list(session.scalars(select(Commitment).where(Commitment.speech_id == speech.id)))
+            earlier: _EarlierPledges | None = None  # built on the first new pledge, once per document
             for item in extract_commitments(document.text or "", speech_date, organization=speech.organization):
                 match = _same_commitment(known, item.text)
                 if match is not None:
@@ -105,7 +107,8 @@ def mine_commitments(db: Database) -> MineCounts:
                 row = _new_commitment(speech.id, document.id, item)
                 session.add(row)
                 session.flush()
-                relation = _link_across_speeches(session, row, speech)
+                earlier = earlier or _EarlierPledges(session, speech)
+                relation = _link_across_speeches(row, speech, earlier)
                 if relation == "restated":
                     counts.restated += 1
                 elif relation == "changed":
@@ -122,25 +125,53 @@ def mine_commitments(db: Database) -> MineCounts:
     return counts
 
 
-def _link_across_speeches(session, row: Commitment, speech: Speech) -> str | None:
+class _EarlierPledges:
+    """The pledges of the other speeches of one place, with an index by character bigram, so that finding the most
+    similar one looks at the pledges that share a bigram instead of comparing with every stored pledge."""
+
+    def __init__(self, session, speech: Speech) -> None:
+        self.rows: list[tuple[int, set[str], str | None, list | None]] = []
+        self.index: dict[str, list[int]] = defaultdict(list)
+        if not speech.region_code:
+            return
+        query = (
+            select(Commitment.id, Commitment.action, Commitment.text, Commitment.deadline, Commitment.quantities)
+            .join(Speech, Speech.id == Commitment.speech_id)
+            .where(Speech.region_code == speech.region_code, Commitment.speech_id != speech.id,
+                   Commitment.cited.is_(False))
+            .order_by(Commitment.id)
+        )  # fmt: skip
+        for commitment_id, action, text, deadline, quantities in session.execute(query):
+            grams = bigrams(action or text)
+            for gram in grams:
+                self.index[gram].append(len(self.rows))
+            self.rows.append((commitment_id, grams, deadline, quantities))
+
+    def most_similar(self, text: str) -> tuple[int, set[str], str | None, list | None] | None:
+        """The pledge with the highest bigram Jaccard ≥ ``SIMILAR`` (the latest one on a tie), or None."""
+        grams = bigrams(text)
+        shared: Counter[int] = Counter()
+        for gram in grams:
+            shared.update(self.index.get(gram, ()))
+        best, best_score = None, SIMILAR
+        for i in sorted(shared):
+            score = shared[i] / (len(grams) + len(self.rows[i][1]) - shared[i])
+            if score >= best_score:
+                best, best_score = self.rows[i], score
+        return best
+
+
+def _link_across_speeches(row: Commitment, speech: Speech, earlier: _EarlierPledges) -> str | None:
     """Link a pledge said again in a later speech of the same place: ``restated`` (same deadline and target,
     not flagged again) or ``changed`` (deadline or target moved: flagged again, both versions kept)."""
     if row.cited or not speech.region_code:
         return None
-    earlier = session.execute(
-        select(Commitment)
-        .join(Speech, Speech.id == Commitment.speech_id)
-        .where(Speech.region_code == speech.region_code, Commitment.speech_id != speech.id, Commitment.cited.is_(False))
-    ).scalars()
-    best, best_score = None, SIMILAR
-    for candidate in earlier:
-        score = similarity(candidate.action or candidate.text, row.action or row.text)
-        if score >= best_score:
-            best, best_score = candidate, score
+    best = earlier.most_similar(row.action or row.text)
     if best is None:
         return None
-    same_target = best.deadline == row.deadline and _values(best.quantities) == _values(row.quantities)
-    row.related_id, row.relation = best.id, "restated" if same_target else "changed"
+    best_id, _, deadline, quantities = best
+    same_target = deadline == row.deadline and _values(quantities) == _values(row.quantities)
+    row.related_id, row.relation = best_id, "restated" if same_target else "changed"
     row.flagged = not same_target
     return row.relation
 

@@ -158,6 +158,10 @@ def crawl_distributed(
         finish_run(db, run_id, status="failed", error_text=f"distributed run failed: {type(exc).__name__}: {exc}")
         return get_runs(db, [run_id])[0]
     stats = {"distributed": True, "queue": queue, "children": joined, "outcome": outcome}
+    if counts.get("documents_new"):  # what each child does alone at its close, once for the whole run
+        from monitor.reprocess import reprocess_documents
+
+        stats["reextracted_changed"] = db.retrying(reprocess_documents, db, None, run_id).changed
     if outcome == "drained":
         status, error = run_status("finished", counts), None
     elif outcome == "lost":
