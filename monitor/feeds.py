@@ -141,37 +141,12 @@ def deadline_records(db: Database) -> list[dict]:
 
 
 def _commitment_dicts(session, rows: list[Commitment]) -> list[dict]:
-    speech_ids = list({r.speech_id for r in rows})
-    speeches = {s.id: s for s in session.scalars(select(Speech).where(Speech.id.in_(speech_ids)))} if rows else {}
-    doc_ids = [r.document_id for r in rows if r.document_id]
-    urls = (
-        dict(session.execute(select(Document.id, Document.url).where(Document.id.in_(doc_ids))).all())
-        if doc_ids
-        else {}
-    )
-    records = []
-    for r in rows:
-        speech = speeches.get(r.speech_id)
-        records.append(
-            {
-                "id": r.id,
-                "text": r.text,
-                "sentence": r.sentence,
-                "status": r.status,
-                "deadline": r.deadline,
-                "deadline_precision": r.deadline_precision,
-                "deadline_text": r.deadline_text,
-                "topic": r.topic,
-                "relation": r.relation,
-                "speech_id": r.speech_id,
-                "speech_title": speech.title if speech else None,
-                "speaker": speech.speaker if speech else None,
-                "region": speech.region if speech else None,
-                "url": urls.get(r.document_id),
-                "created_at": r.created_at,
-                "updated_at": r.updated_at,
-            }
-        )
+    """The digest's commitment records (speech title, speaker, region, source URL) plus what a feed entry needs."""
+    from monitor.digest.build import commitment_records
+
+    records = commitment_records(session, rows)
+    for record, row in zip(records, rows, strict=True):
+        record.update(relation=row.relation, created_at=row.created_at, updated_at=row.updated_at)
     return records
 
 
