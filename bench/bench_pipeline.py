@@ -5,7 +5,7 @@ page distinct), written with warcio into one WARC per run of ``--run-size`` page
 product's path exactly as ``speechwatch ingest FILE`` then the post-run work do it:
 
     monitor.ingest.ingest_warc        read the WARC → extract_item (extraction, classification) → to_record →
-                                      store_documents (batches of 50) → reprocess_documents (re-extraction of the
+                                      store_documents (batches of 50) → reextract_run (re-extraction of the
                                       run's new pages once the sites' chrome is counted)
     monitor.postrun.process_new_documents   cluster_documents (fingerprint, candidates, speeches) → mine_commitments
 
@@ -68,7 +68,7 @@ def instrument(commitments: bool) -> None:
     for module, name, phase in (
         (ingest, "extract_item", "extract"),
         (ingest, "store_documents", "store"),
-        (ingest, "reprocess_documents", "re-extract"),
+        (ingest, "reextract_run", "re-extract"),
         (postrun, "cluster_documents", "cluster"),
         (postrun, "mine_commitments", "commitments"),
     ):

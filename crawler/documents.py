@@ -31,6 +31,7 @@ def extract_item(item: PageItem, profile: SiteProfile | None = None) -> PageItem
     item.text = extraction.text
     item.analysis = analysis_values(extraction)
     item.chrome_keys = sorted(extraction.chrome_keys)
+    item.chrome_checks = extraction.chrome_checks.packed() if extraction.chrome_checks is not None else None
     return item
 
 

@@ -23,3 +23,6 @@ class PageItem:
     text: str = ""
     analysis: dict = field(default_factory=dict)  # speech metadata (monitor.extract.core.analysis_values)
     chrome_keys: list[int] = field(default_factory=list)  # short-line keys for learned chrome
+    # learned-chrome answers the extraction relied on (monitor.extract.chrome.ChromeChecks.packed), if a site
+    # profile was used: lets the end-of-run re-extraction skip the pages it would extract the same
+    chrome_checks: tuple | None = field(default=None, repr=False)

@@ -16,7 +16,7 @@ from crawler.documents import extract_item, to_record
 from crawler.items import PageItem
 from crawler.middlewares import record_skip
 from monitor.profiles import SiteProfiles
-from monitor.reprocess import reprocess_documents
+from monitor.reprocess import reextract_run
 from storage.database import Database
 from storage.documents import DocumentRecord, store_documents
 from storage.runs import start_run
@@ -83,6 +83,7 @@ class StoragePipeline:
         self.buffer: list[DocumentRecord] = []
         self.db: Database | None = None
         self.run_id: int | None = None
+        self.chrome_checks: dict[str, tuple] = {}  # by canonical URL, for the end-of-run re-extraction
         self.pool = ThreadPool(minthreads=1, maxthreads=1, name="speechwatch-writer")
 
     @classmethod
@@ -108,7 +109,10 @@ class StoragePipeline:
     async def process_item(self, item: PageItem) -> PageItem:
         if not isinstance(item, PageItem):
             raise DropItem(f"unexpected item type {type(item).__name__}")
-        self.buffer.append(to_record(item, self.run_id))
+        record = to_record(item, self.run_id)
+        if item.chrome_checks is not None:
+            self.chrome_checks[record.url] = item.chrome_checks
+        self.buffer.append(record)
         if len(self.buffer) >= self.batch_size:
             await self._flush()
         return item
@@ -149,8 +153,9 @@ class StoragePipeline:
             return
         if self.crawler.settings.get("SCHEDULER") == "crawler.distributed.RunScheduler":
             return  # one child of a distributed run: the coordinator re-extracts the run once, after it drains
-        counts = await self._in_writer(self.db.retrying, reprocess_documents, self.db, None, self.run_id)
+        counts = await self._in_writer(self.db.retrying, reextract_run, self.db, self.run_id, self.chrome_checks)
         stats.set_value("speechwatch/reextracted_changed", counts.changed)
+        stats.set_value("speechwatch/reextract_settled", counts.settled)
 
     async def _in_writer(self, function, *args):
         return await maybe_deferred_to_future(threads.deferToThreadPool(reactor, self.pool, function, *args))

@@ -18,7 +18,7 @@ from crawler.items import PageItem
 from crawler.middlewares import detect_antibot, repaired_encoding
 from crawler.sources import Source
 from monitor.profiles import SiteProfiles
-from monitor.reprocess import reprocess_documents
+from monitor.reprocess import reextract_run
 from storage.database import Database
 from storage.documents import store_documents
 from storage.runs import finish_run, start_run
@@ -92,6 +92,7 @@ def ingest_warc(
     new = updated = unchanged = 0
     batch = []
     profiles = SiteProfiles(db, selectors=source.selectors, kind=source.kind)
+    checks: dict[str, tuple] = {}  # learned-chrome answers by URL, for the re-extraction at the end
     try:
         for response in iter_warc_pages(path, counts):
             if source.articles and not any(p.search(response.url) for p in source.articles):
@@ -110,7 +111,10 @@ def ingest_warc(
                 selectors=dict(source.selectors),
             )
             profile = profiles.get(urlsplit(response.url).hostname or "")
-            batch.append(to_record(extract_item(item, profile), run_id))
+            record = to_record(extract_item(item, profile), run_id)
+            if item.chrome_checks is not None:
+                checks[record.url] = item.chrome_checks
+            batch.append(record)
             counts.pages += 1
             if on_page:
                 on_page()
@@ -125,7 +129,7 @@ def ingest_warc(
         result = store_documents(db, batch)
         new, updated, unchanged = new + result.new, updated + result.updated, unchanged + result.unchanged
         if new:
-            reprocess_documents(db, run_id=run_id)  # now that the sites' chrome has been counted
+            reextract_run(db, run_id, checks)  # now that the sites' chrome has been counted
     except Exception as exc:
         finish_run(db, run_id, status="failed", error_text=f"{type(exc).__name__}: {exc}")
         raise

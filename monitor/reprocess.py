@@ -3,12 +3,14 @@ chrome has been learned."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select, update
 
+from monitor.extract.chrome import answers_hold
 from monitor.extract.core import analysis_values, extract
 from monitor.profiles import SiteProfiles
 from storage.database import Database
@@ -23,6 +25,39 @@ class ReprocessCounts:
     total: int = 0
     changed: int = 0
     failed: int = 0
+    settled: int = 0  # not extracted again: the chrome answers they relied on still hold (``reextract_run``)
+
+
+def reextract_run(db: Database, run_id: int, checks: Mapping[str, tuple] | None = None) -> ReprocessCounts:
+    """Extract a run's documents again now that their sites' chrome has been counted with them.
+
+    ``checks`` holds, by canonical URL, the learned-chrome answers each page's extraction relied on
+    (``ChromeChecks.packed``); a page whose answers all hold under its site's chrome as stored now would be
+    extracted the same, so it is skipped (counted in ``settled``). Pages without recorded answers are extracted.
+    """
+    if checks is None:
+        return reprocess_documents(db, run_id=run_id)
+    selectors = _source_selectors(db)
+    profiles: dict[str, SiteProfiles] = {}
+    redo, settled = [], 0
+    with db.read() as session:
+        rows = session.execute(
+            select(Document.id, Document.url, Document.final_url, Document.source).where(Document.run_id == run_id)
+        ).all()
+    for document_id, url, final_url, source in rows:
+        packed = checks.get(url)
+        if packed is not None:
+            if source not in profiles:
+                profiles[source] = SiteProfiles(db, selectors.get(source))
+            chrome = profiles[source].get(urlsplit(final_url).hostname or "").chrome
+            if chrome is not None and answers_hold(packed, chrome):
+                settled += 1
+                continue
+        redo.append(document_id)
+    counts = reprocess_documents(db, ids=redo, profiles=profiles) if redo else ReprocessCounts()
+    counts.total += settled
+    counts.settled = settled
+    return counts
 
 
 def reprocess_documents(
@@ -30,12 +65,16 @@ def reprocess_documents(
     source: str | None = None,
     run_id: int | None = None,
     *,
+    ids: Sequence[int] | None = None,
+    profiles: dict[str, SiteProfiles] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> ReprocessCounts:
-    """Extract every selected document again from its stored raw HTML; write only what changed."""
+    """Extract every selected document (by source, run or ids) again from its stored raw HTML; write only what
+    changed."""
     counts = ReprocessCounts()
     selectors = _source_selectors(db)
-    profiles: dict[str, SiteProfiles] = {}
+    profiles = {} if profiles is None else profiles
+    ordered = sorted(ids) if ids is not None else None
     last_id = 0
     while True:
         with db.read() as session:
@@ -44,6 +83,9 @@ def reprocess_documents(
                 query = query.where(Document.source == source)
             if run_id is not None:
                 query = query.where(Document.run_id == run_id)
+            if ordered is not None:
+                start = bisect_right(ordered, last_id)
+                query = query.where(Document.id.in_(ordered[start : start + BATCH]))
             documents = list(session.scalars(query))
         if not documents:
             return counts

@@ -58,6 +58,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 from monitor.extract.numerals import numeral_value
@@ -103,14 +104,22 @@ class _Token(NamedTuple):
 _EXTRA_FOLDS = {"○": "〇", "◯": "〇"}
 
 
+class _FoldTable(dict):
+    """``str.translate`` table of NFKC per character (where it yields one character), filled as characters come."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        folded = unicodedata.normalize("NFKC", _EXTRA_FOLDS.get(char, char))
+        self[code] = value = folded if len(folded) == 1 else char
+        return value
+
+
+_FOLDS = _FoldTable()
+
+
 def normalise(clause: str) -> str:
     """The clause with full-width forms folded (NFKC per character), same length so that offsets carry over."""
-    return "".join(_fold_char(char) for char in clause)
-
-
-def _fold_char(char: str) -> str:
-    folded = unicodedata.normalize("NFKC", _EXTRA_FOLDS.get(char, char))
-    return folded if len(folded) == 1 else char
+    return clause.translate(_FOLDS)
 
 
 # ── the grammar ────────────────────────────────────────────────────────────────────────────────────────────
@@ -134,10 +143,12 @@ _SUB = (
     r"|(?P<holiday>国庆节?|春节|元旦)(?=之前|以前|前(?!后))"
 )
 _SUB_GROUPS = ("yend", "yin", "half", "quarter", "first", "month", "holiday")
+# Every character a calendar match (all its parts are optional) can begin with: the pattern is tried only there.
+_CALENDAR_START = r"(?=[0-9一二三四五六七八九十今本明后年底末上下第首国春元之以前内期时为])"
 _MONTH_SUFFIX = r"(?P<suffix>之前|以前|前(?!后)|以内|之内|内)?"
 
 _PATTERNS = {
-    "calendar": re.compile(rf"(?:{_YEAR})?(?:{_SUB})?{_SUFFIX}"),
+    "calendar": re.compile(rf"{_CALENDAR_START}(?:{_YEAR})?(?:{_SUB})?{_SUFFIX}"),
     "five_year": re.compile(
         rf"(?P<open>[“\"「『‘'])?{_NOT_AFTER_NUMERAL}十(?P<plan>[一二三四五六七八九])五(?P<close>[”\"」』’'])?(?:规划(?=期|时|末|内|之|以|前|结))?"
         r"(?P<suffix>期间|时期|末期|期末|末|以内|之内|内|之前|以前|前(?!后)|结束前)?"
@@ -176,11 +187,12 @@ def scan_tokens(text: str) -> list[_Token]:
     tokens = []
     for kind, pattern in _PATTERNS.items():
         for match in pattern.finditer(text):
+            if match.end() == match.start():  # the calendar pattern, all optional, matches nothing at most places
+                continue
             groups = match.groupdict()
             if kind == "calendar" and not (groups["abs"] or groups["rel"] or _has_sub(groups)):
                 continue
-            if match.end() > match.start():
-                tokens.append(_Token(kind, match.start(), match.end(), groups))
+            tokens.append(_Token(kind, match.start(), match.end(), groups))
     return tokens
 
 
@@ -412,13 +424,18 @@ _RESOLVERS: dict[str, Callable[[str, str, _Token, dt.date | None], Deadline | No
 
 def find_deadlines(clause: str, speech_date: dt.date | None = None) -> list[Deadline]:
     """Every deadline expression of the clause, in order, resolved against the speech date."""
+    return list(_deadlines(clause, speech_date))
+
+
+@lru_cache(maxsize=4096)  # the extractor asks about one clause several times (its sentence, its clauses, cues)
+def _deadlines(clause: str, speech_date: dt.date | None) -> tuple[Deadline, ...]:
     text = normalise(clause)
     deadlines = []
     for token in select_tokens(scan_tokens(text)):
         deadline = _RESOLVERS[token.kind](clause, text, token, speech_date)
         if deadline is not None:
             deadlines.append(deadline)
-    return deadlines
+    return tuple(deadlines)
 
 
 def find_deadline(clause: str, speech_date: dt.date | None = None) -> Deadline | None:

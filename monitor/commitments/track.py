@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 
 from monitor.commitments.extract import extract_commitments
+from monitor.commitments.pledges import OPEN, Pledge, RegionPledges, bigrams, forget, region_pledges
 from monitor.extract.script import matching_text
 from storage.database import Database
 from storage.models import Commitment, CommitmentEvent, Document, Speech
@@ -38,16 +38,12 @@ class MineCounts:
     fulfilment: int = 0
 
 
+CHUNK = 25  # documents per unit of work (a commit per document cost as much as mining it)
 SIMILAR = 0.5  # character-bigram Jaccard of two actions for "the same pledge, said again"
 FULFILMENT_SIMILAR = 0.5  # share of the pledge's character bigrams found in one clause of the report
 DONE_MARKER = re.compile(
     r"已经?(完成|建成|上线|落户|出台|开通|实现|投用|投产|开工)|如期(完成|建成)|提前完成|全面完成|顺利完成"
 )
-
-
-def bigrams(text: str) -> set[str]:
-    form = matching_text(text)
-    return {form[i : i + 2] for i in range(len(form) - 1)}
 
 
 def coverage(pledge: str, clause: str) -> float:
@@ -74,7 +70,10 @@ def display_status(commitment: Commitment, today: date | None = None) -> str:
 
 
 def mine_commitments(db: Database) -> MineCounts:
-    """Extract commitments from every copy not yet mined; a commitment already known for the speech gains evidence."""
+    """Extract commitments from every copy not yet mined; a commitment already known for the speech gains evidence.
+
+    ``CHUNK`` documents share a unit of work: it commits whole or not at all, and a document of a unit that failed
+    is still pending, so the next run takes it up again."""
     counts = MineCounts()
     with db.read() as session:
         pending = list(
@@ -88,90 +87,94 @@ def mine_commitments(db: Database) -> MineCounts:
                 .order_by(Document.id)
             )
         )
-    for document_id in pending:
-        with db.write() as session:
-            document = session.get(Document, document_id)
-            speech = session.get(Speech, document.speech_id) if document and document.speech_id else None
-            if document is None or speech is None:
-                continue
-            counts.documents += 1
-            speech_date = speech.speech_date or document.speech_date
-            known = list(session.scalars(select(Commitment).where(Commitment.speech_id == speech.id)))
-            earlier: _EarlierPledges | None = None  # built on the first new pledge, once per document
-            for item in extract_commitments(document.text or "", speech_date, organization=speech.organization):
-                match = _same_commitment(known, item.text)
-                if match is not None:
-                    _add_evidence(match, document.id, item)
-                    counts.seen_again += 1
-                    continue
-                row = _new_commitment(speech.id, document.id, item)
-                session.add(row)
-                session.flush()
-                earlier = earlier or _EarlierPledges(session, speech)
-                relation = _link_across_speeches(row, speech, earlier)
-                if relation == "restated":
-                    counts.restated += 1
-                elif relation == "changed":
-                    counts.changed += 1
-                details = {"document_id": document.id, "related_id": row.related_id}
-                event = CommitmentEvent(commitment_id=row.id, at=row.created_at, action=relation or "flagged")
-                event.details = details
-                session.add(event)
-                known.append(row)
-                counts.new += 1
-            counts.fulfilment += _fulfilment_evidence(session, document, speech)
-            document.commitments_hash = document.content_hash
-            refresh_commitment_index(session, speech.id)  # search index (storage.search)
+    regions: dict[str, RegionPledges] = {}  # read once per place per run, kept current as pledges are added
+    url = db.engine.url
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    store = None if in_memory else url.render_as_string(hide_password=False)  # the key of the cached indexes
+    for start in range(0, len(pending), CHUNK):
+        try:
+            with db.write() as session:
+                touched: set[int] = set()
+                for document_id in pending[start : start + CHUNK]:
+                    document = session.get(Document, document_id)
+                    speech = session.get(Speech, document.speech_id) if document and document.speech_id else None
+                    if document is None or speech is None:
+                        continue
+                    counts.documents += 1
+                    pledges = _region_pledges(regions, session, store, speech.region_code)
+                    _mine_document(session, document, speech, pledges, counts)
+                    touched.add(speech.id)
+                for speech_id in sorted(touched):  # search index (storage.search), once per speech of the unit
+                    refresh_commitment_index(session, speech_id)
+        except BaseException:
+            regions.clear()  # the unit rolled back: what the indexes learned from it is not stored
+            if store:
+                forget(store)
+            raise
     return counts
 
 
-class _EarlierPledges:
-    """The pledges of the other speeches of one place, with an index by character bigram, so that finding the most
-    similar one looks at the pledges that share a bigram instead of comparing with every stored pledge."""
-
-    def __init__(self, session, speech: Speech) -> None:
-        self.rows: list[tuple[int, set[str], str | None, list | None]] = []
-        self.index: dict[str, list[int]] = defaultdict(list)
-        if not speech.region_code:
-            return
-        query = (
-            select(Commitment.id, Commitment.action, Commitment.text, Commitment.deadline, Commitment.quantities)
-            .join(Speech, Speech.id == Commitment.speech_id)
-            .where(Speech.region_code == speech.region_code, Commitment.speech_id != speech.id,
-                   Commitment.cited.is_(False))
-            .order_by(Commitment.id)
-        )  # fmt: skip
-        for commitment_id, action, text, deadline, quantities in session.execute(query):
-            grams = bigrams(action or text)
-            for gram in grams:
-                self.index[gram].append(len(self.rows))
-            self.rows.append((commitment_id, grams, deadline, quantities))
-
-    def most_similar(self, text: str) -> tuple[int, set[str], str | None, list | None] | None:
-        """The pledge with the highest bigram Jaccard ≥ ``SIMILAR`` (the latest one on a tie), or None."""
-        grams = bigrams(text)
-        shared: Counter[int] = Counter()
-        for gram in grams:
-            shared.update(self.index.get(gram, ()))
-        best, best_score = None, SIMILAR
-        for i in sorted(shared):
-            score = shared[i] / (len(grams) + len(self.rows[i][1]) - shared[i])
-            if score >= best_score:
-                best, best_score = self.rows[i], score
-        return best
+def _region_pledges(regions: dict[str, RegionPledges], session, store: str | None, region_code: str | None):
+    if not region_code:
+        return None
+    if region_code not in regions:
+        regions[region_code] = (
+            region_pledges(session, store, region_code) if store else RegionPledges.load(session, region_code)
+        )
+    return regions[region_code]
 
 
-def _link_across_speeches(row: Commitment, speech: Speech, earlier: _EarlierPledges) -> str | None:
+def _mine_document(session, document: Document, speech: Speech, pledges: RegionPledges | None,
+                   counts: MineCounts) -> None:  # fmt: skip
+    speech_date = speech.speech_date or document.speech_date
+    known = list(session.scalars(select(Commitment).where(Commitment.speech_id == speech.id)))
+    new_rows: list[tuple[Commitment, str | None]] = []
+    for item in extract_commitments(document.text or "", speech_date, organization=speech.organization):
+        match = _same_commitment(known, item.text)
+        if match is not None:
+            changed = _add_evidence(match, document.id, item)
+            if changed and pledges is not None and not match.cited and match.id is not None:  # stored before
+                pledges.add(_pledge(match))
+            counts.seen_again += 1
+            continue
+        row = _new_commitment(speech.id, document.id, item)
+        relation = _link_across_speeches(row, speech, pledges)  # pledges of other speeches only: order-free
+        if relation == "restated":
+            counts.restated += 1
+        elif relation == "changed":
+            counts.changed += 1
+        new_rows.append((row, relation))
+        known.append(row)
+        counts.new += 1
+    if new_rows:
+        session.add_all([row for row, _ in new_rows])
+        session.flush()  # one INSERT … RETURNING for the document's new pledges gives their ids
+        for row, relation in new_rows:
+            event = CommitmentEvent(commitment_id=row.id, at=row.created_at, action=relation or "flagged")
+            event.details = {"document_id": document.id, "related_id": row.related_id}
+            session.add(event)
+    counts.fulfilment += _fulfilment_evidence(session, document, speech, pledges)
+    if pledges is not None:  # this document's pledges are "earlier pledges" for the next documents of the place
+        for row in known:
+            if not row.cited and row.id not in pledges.position:
+                pledges.add(_pledge(row))
+    document.commitments_hash = document.content_hash
+
+
+def _pledge(row: Commitment) -> Pledge:
+    return Pledge(row.id, row.speech_id, bigrams(row.action or row.text), row.deadline, row.quantities, row.status)
+
+
+def _link_across_speeches(row: Commitment, speech: Speech, pledges: RegionPledges | None) -> str | None:
     """Link a pledge said again in a later speech of the same place: ``restated`` (same deadline and target,
     not flagged again) or ``changed`` (deadline or target moved: flagged again, both versions kept)."""
-    if row.cited or not speech.region_code:
+    if row.cited or pledges is None:
         return None
-    best = earlier.most_similar(row.action or row.text)
+    best = pledges.most_similar(row.action or row.text, speech.id, SIMILAR)
     if best is None:
         return None
-    best_id, _, deadline, quantities = best
-    same_target = deadline == row.deadline and _values(quantities) == _values(row.quantities)
-    row.related_id, row.relation = best_id, "restated" if same_target else "changed"
+    same_target = best.deadline == row.deadline and _values(best.quantities) == _values(row.quantities)
+    row.related_id, row.relation = best.id, "restated" if same_target else "changed"
     row.flagged = not same_target
     return row.relation
 
@@ -180,24 +183,18 @@ def _values(quantities: list | None) -> set:
     return {(q.get("value"), q.get("low"), q.get("high"), q.get("unit")) for q in quantities or []}
 
 
-def _fulfilment_evidence(session, document: Document, speech: Speech) -> int:
+def _fulfilment_evidence(session, document: Document, speech: Speech, pledges: RegionPledges | None) -> int:
     """Sentences of a later document of the same place that report a pledge as done (已完成…出让, 已落户2支基金)
     become evidence on the commitment, with a ``done`` suggestion for a person to confirm."""
-    if not speech.region_code:
+    if pledges is None:
         return 0
     sentences = [c for c in re.split(r"[。！？；，\n]", document.text or "") if DONE_MARKER.search(c)]
     if not sentences:
         return 0
-    open_rows = session.execute(
-        select(Commitment)
-        .join(Speech, Speech.id == Commitment.speech_id)
-        .where(Speech.region_code == speech.region_code, Commitment.speech_id != speech.id,
-               Commitment.status.in_(("new", "accepted")), Commitment.cited.is_(False))
-    ).scalars().all()  # fmt: skip
     added = 0
-    for row in open_rows:
-        best = max(sentences, key=lambda clause: coverage(row.action or row.text, clause))
-        if coverage(row.action or row.text, best) < FULFILMENT_SIMILAR:
+    for pledge, best in pledges.fulfilled(sentences, speech.id, FULFILMENT_SIMILAR):
+        row = session.get(Commitment, pledge.id)
+        if row is None or row.status not in OPEN:  # reviewed since the run loaded the place
             continue
         already = session.scalar(
             select(CommitmentEvent.id).where(CommitmentEvent.commitment_id == row.id,
@@ -232,18 +229,17 @@ def _same_commitment(known: list[Commitment], text: str) -> Commitment | None:
     return None
 
 
-def _add_evidence(row: Commitment, document_id: int, item) -> None:
+def _add_evidence(row: Commitment, document_id: int, item) -> bool:
+    """Record the copy as evidence; True when the copy's fuller clause replaced the pledge's text."""
     evidence = list(row.evidence or [])
     if document_id not in evidence:
         row.evidence = [*evidence, document_id]
-    if len(matching_text(item.text)) > len(matching_text(row.text)):  # the fuller copy completes the clause
-        row.text, row.action, row.quantities = item.text, item.action, item.quantities
-        row.deadline, row.deadline_precision, row.deadline_text = (
-            item.deadline,
-            item.deadline_precision,
-            item.deadline_text,
-        )
     row.updated_at = datetime.now(UTC)
+    if len(matching_text(item.text)) <= len(matching_text(row.text)):
+        return False
+    row.text, row.action, row.quantities = item.text, item.action, item.quantities  # the fuller copy completes it
+    row.deadline, row.deadline_precision, row.deadline_text = item.deadline, item.deadline_precision, item.deadline_text
+    return True
 
 
 def _new_commitment(speech_id: int, document_id: int, item) -> Commitment:

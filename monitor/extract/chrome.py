@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -44,5 +45,45 @@ class SiteChrome:
     def is_chrome(self, line: str, options: ExtractOptions = DEFAULT_OPTIONS) -> bool:
         if len(line) > options.chrome_max_line or self.pages < options.chrome_min_pages:
             return False
-        seen = self.counts.get(line_key(line), 0)
-        return seen >= options.chrome_min_pages and seen >= options.chrome_min_share * self.pages
+        return self.is_chrome_key(line_key(line), options)
+
+    def is_chrome_key(self, key: int, options: ExtractOptions = DEFAULT_OPTIONS) -> bool:
+        """The rule for a short line, by its key."""
+        if self.pages < options.chrome_min_pages:
+            return False
+        seen = self.counts.get(key, 0)
+        return seen >= options.chrome_min_share * self.pages and seen >= options.chrome_min_pages
+
+
+class ChromeChecks:
+    """Learned-chrome answers one extraction relied on (an ``is_learned_chrome`` callable that records them).
+
+    The extractor's result depends on the site's statistics only through these answers, so a page whose
+    answers all hold under the statistics of a later moment would be extracted the same then: re-extracting
+    a run once its sites' chrome is counted can skip it (``holds_under``).
+    """
+
+    def __init__(self, chrome: SiteChrome, options: ExtractOptions = DEFAULT_OPTIONS) -> None:
+        self.chrome = chrome
+        self.options = options
+        self.answers: dict[int, bool] = {}
+
+    def __call__(self, line: str) -> bool:
+        if len(line) > self.options.chrome_max_line:
+            return False  # no statistics make a long line chrome
+        key = line_key(line)
+        answer = self.answers[key] = self.chrome.is_chrome_key(key, self.options)
+        return answer
+
+    def packed(self) -> tuple[array, array]:
+        """The answers as two compact arrays of keys (chrome, not chrome), for keeping many pages' answers."""
+        chrome = array("q", [key for key, answer in self.answers.items() if answer])
+        return chrome, array("q", [key for key, answer in self.answers.items() if not answer])
+
+
+def answers_hold(packed: tuple[array, array], chrome: SiteChrome, options: ExtractOptions = DEFAULT_OPTIONS) -> bool:
+    """Whether every recorded answer (``ChromeChecks.packed``) is still the answer under ``chrome``."""
+    chrome_keys, plain_keys = packed
+    return all(chrome.is_chrome_key(key, options) for key in chrome_keys) and not any(
+        chrome.is_chrome_key(key, options) for key in plain_keys
+    )

@@ -7,12 +7,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from urllib.parse import urlsplit
 
 from monitor.extract import meta as m
 from monitor.extract.body import first_text, main_block, node_lines, parse
-from monitor.extract.chrome import SiteChrome, page_keys
+from monitor.extract.chrome import ChromeChecks, SiteChrome, page_keys
 from monitor.extract.clean import clean_lines
 from monitor.extract.options import DEFAULT_OPTIONS, ExtractOptions
 from monitor.extract.script import detect_script, has_masked_names, matching_text, to_simplified
@@ -63,10 +63,12 @@ class Extraction:
     truncation_marker: str | None = None
     match_text: str = ""
     chrome_keys: set[int] = field(default_factory=set, repr=False)
+    chrome_checks: ChromeChecks | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        data = asdict(replace(self, chrome_checks=None))
         data.pop("chrome_keys")
+        data.pop("chrome_checks")
         data.pop("match_text")
         return data
 
@@ -113,7 +115,7 @@ def bare_extract(
     page_title = headline or article_title or (m.strip_site_suffix(html_title) if html_title else None)
     drop = {t for t in (headline, article_title, html_title, page_title) if t}
 
-    is_chrome = site.chrome.is_chrome if site.chrome is not None else None
+    is_chrome = checks = ChromeChecks(site.chrome, options) if site.chrome is not None else None
     cleaned = clean_lines(block, is_learned_chrome=is_chrome, drop_exact=drop, options=options)
     if not cleaned.truncated:
         _wall_after_block(cleaned, block, all_lines)
@@ -124,7 +126,7 @@ def bare_extract(
     paragraphs = [p for i, p in enumerate(cleaned.paragraphs) if i not in header.lines]
     paragraphs = _drop_leading_titles(paragraphs, drop)
 
-    result = Extraction(chrome_keys=keys)
+    result = Extraction(chrome_keys=keys, chrome_checks=checks)
     result.page_title = page_title
     result.title = m.clean_title(header.title or article_title or page_title)
     result.occasion = (

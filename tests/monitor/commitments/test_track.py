@@ -141,3 +141,24 @@ def test_a_later_report_of_completion_is_evidence(database):
     with database.read() as session:
         event = session.scalar(select(CommitmentEvent).where(CommitmentEvent.action == "fulfilment"))
     assert "已完成出让" in event.details["sentence"] and event.details["suggest"] == "done"
+
+
+def test_a_pledge_said_twice_in_one_copy_keeps_the_fuller_clause_and_is_linked_by_it(database):
+    """The fuller second saying replaces the clause before the pledge is stored; a later speech of the place
+    restating it links to that one row."""
+    first = (
+        "同志们：\n要在年底前实现企业开办全程网办。\n"
+        "我再强调一下，区行政审批局要在年底前实现企业开办全程网办。\n谢谢大家！"
+    )
+    later = "同志们：\n区行政审批局要在年底前实现企业开办全程网办，这项工作要抓紧。\n谢谢大家！"
+    for url, text, when in (("http://gov/twice", first, "2020-08"), ("http://gov/later", later, "2020-10")):
+        rec = record(url, text)
+        rec.analysis.update(region_code="330502", speech_date=when)
+        store_documents(database, [rec])
+    cluster_documents(database)
+    counts = mine_commitments(database)
+    assert (counts.new, counts.seen_again, counts.restated) == (2, 1, 1)
+    with database.read() as session:
+        original, restated = session.scalars(select(Commitment).order_by(Commitment.id)).all()
+    assert original.text == "区行政审批局要在年底前实现企业开办全程网办"
+    assert restated.related_id == original.id and restated.relation == "restated"

@@ -99,3 +99,19 @@ def test_unseen_line_is_not_chrome():
 def test_chrome_matches_a_variant_of_the_learned_line():
     site = site_after([[BANNER]] * 3)
     assert site.is_chrome("歡迎訪問深圳市坪山區人民政府門戶網站")
+
+
+def test_chrome_checks_record_the_answers_an_extraction_relied_on():
+    from monitor.extract.chrome import ChromeChecks, answers_hold
+
+    site = site_after([[BANNER, "第一篇"], [BANNER, "第二篇"], [BANNER, "第三篇"]])
+    checks = ChromeChecks(site)
+    assert checks(BANNER) is True and checks("第四篇") is False
+    assert checks("营" * 121) is False and len(checks.answers) == 2  # a long line depends on no statistics
+    packed = checks.packed()
+    assert answers_hold(packed, site)
+    site.learn(page_keys(["第四篇"]))  # 1 page of 4: still not chrome, the banner 3 of 4 still is
+    assert answers_hold(packed, site)
+    for _ in range(3):
+        site.learn(page_keys(["第四篇"]))
+    assert not answers_hold(packed, site)  # 第四篇 is now on 4 of 7 pages: the extraction would differ

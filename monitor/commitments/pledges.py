@@ -1,0 +1,184 @@
+"""The stored pledges of each place, indexed by character bigram, for one mining run.
+
+Linking a new pledge to an earlier one of the same place (restated / changed) and finding a pledge that a later
+report says is done both compare texts by character bigrams. The index is loaded once per place per run and
+kept current as the run adds and completes pledges, so a document costs the pledges that share a bigram with
+it, not every pledge of its place.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from monitor.extract.script import matching_text
+from storage.models import Commitment, Speech
+
+OPEN = ("new", "accepted")
+
+
+def bigrams(text: str) -> set[str]:
+    form = matching_text(text)
+    return {form[i : i + 2] for i in range(len(form) - 1)}
+
+
+@dataclass
+class Pledge:
+    id: int
+    speech_id: int
+    grams: set[str]
+    deadline: str | None
+    quantities: list | None
+    status: str
+
+
+class RegionPledges:
+    """The non-cited pledges of one region code, by bigram; later entries of one id replace earlier ones."""
+
+    def __init__(self, rows: Iterable[Pledge] = ()) -> None:
+        self.entries: list[Pledge | None] = []
+        self.index: dict[str, list[int]] = defaultdict(list)
+        self.position: dict[int, int] = {}
+        self.checked_at: datetime | None = None  # when the stored rows were last read
+        for row in rows:
+            self.add(row)
+
+    @classmethod
+    def load(cls, session: Session, region_code: str) -> RegionPledges:
+        checked_at = datetime.now(UTC)
+        loaded = cls(_read(session, region_code))
+        loaded.checked_at = checked_at
+        return loaded
+
+    def refresh(self, session: Session, region_code: str) -> bool:
+        """Read the rows added or updated since the last read; False when the index no longer matches the stored
+        rows after that (a pledge deleted, moved to another speech or place): then it must be loaded again."""
+        checked_at = datetime.now(UTC)
+        since = (self.checked_at or checked_at) - SLACK
+        for pledge in _read(session, region_code, after_id=max(self.position, default=0), updated_since=since):
+            self.add(pledge)
+        self.checked_at = checked_at
+        live = [entry for entry in self.entries if entry is not None]
+        mine = (len(live), sum(e.id for e in live), sum(e.speech_id for e in live))
+        return mine == _stored_fingerprint(session, region_code)
+
+    def add(self, pledge: Pledge) -> None:
+        """Index a pledge, or re-index it after its action changed (its previous entry is dropped)."""
+        previous = self.position.get(pledge.id)
+        if previous is not None:
+            self.entries[previous] = None
+        self.position[pledge.id] = len(self.entries)
+        for gram in pledge.grams:
+            self.index[gram].append(len(self.entries))
+        self.entries.append(pledge)
+
+    def set_status(self, pledge_id: int, status: str) -> None:
+        position = self.position.get(pledge_id)
+        if position is not None and (entry := self.entries[position]) is not None:
+            entry.status = status
+
+    def _shared(self, grams: set[str], other_than_speech: int) -> Counter[int]:
+        shared: Counter[int] = Counter()
+        for gram in grams:
+            shared.update(self.index.get(gram, ()))
+        return Counter({p: n for p, n in shared.items() if _live(self.entries[p], other_than_speech)})
+
+    def most_similar(self, text: str, speech_id: int, threshold: float) -> Pledge | None:
+        """The pledge of another speech with the highest bigram Jaccard ≥ ``threshold`` (the latest on a tie).
+
+        Prefix filtering: a pledge at that Jaccard shares at least ⌈threshold·|grams|⌉ of the text's bigrams, so it
+        shares one with any |grams| − ⌈threshold·|grams|⌉ + 1 of them; only the pledges holding one of that many
+        of the rarest bigrams are compared.
+        """
+        grams = bigrams(text)
+        if not grams:
+            return None
+        probe = len(grams) - math.ceil(threshold * len(grams) - 1e-9) + 1
+        rarest = sorted(grams, key=lambda gram: len(self.index.get(gram, ())))[:probe]
+        candidates = {position for gram in rarest for position in self.index.get(gram, ())}
+        best: Pledge | None = None
+        best_score = threshold
+        for position in candidates:
+            entry = self.entries[position]
+            if not _live(entry, speech_id):
+                continue
+            common = len(grams & entry.grams)
+            score = common / (len(grams) + len(entry.grams) - common)
+            if score > best_score or (score == best_score and (best is None or entry.id > best.id)):
+                best, best_score = entry, score
+        return best
+
+    def fulfilled(self, clauses: list[str], speech_id: int, threshold: float) -> list[tuple[Pledge, str]]:
+        """Open pledges of other speeches with the clause that repeats the largest share (≥ ``threshold``) of
+        their bigrams, the first such clause on a tie; in id order."""
+        best: dict[int, tuple[float, int]] = {}
+        for number, clause in enumerate(clauses):
+            for position, count in self._shared(bigrams(clause), speech_id).items():
+                entry = self.entries[position]
+                if entry.status not in OPEN or not entry.grams:
+                    continue
+                share = count / len(entry.grams)
+                if position not in best or share > best[position][0]:
+                    best[position] = (share, number)
+        found = [(self.entries[p], clauses[n]) for p, (share, n) in best.items() if share >= threshold]
+        return sorted(found, key=lambda pair: pair[0].id)
+
+
+def _live(entry: Pledge | None, other_than_speech: int) -> bool:
+    return entry is not None and entry.speech_id != other_than_speech
+
+
+SLACK = timedelta(seconds=2)  # rows updated this close before the last read are read again (clock steps, commits)
+_CACHE: OrderedDict[tuple[str, str], RegionPledges] = OrderedDict()
+CACHED_REGIONS = 16
+
+
+def region_pledges(session: Session, store: str, region_code: str) -> RegionPledges:
+    """The place's pledge index, kept between mining runs of this process and brought up to date from storage
+    (rows added or updated since); loaded again whenever it no longer matches what is stored."""
+    key = (store, region_code)
+    cached = _CACHE.pop(key, None)
+    if cached is None or not cached.refresh(session, region_code):
+        cached = RegionPledges.load(session, region_code)
+    _CACHE[key] = cached
+    while len(_CACHE) > CACHED_REGIONS:
+        _CACHE.popitem(last=False)
+    return cached
+
+
+def forget(store: str) -> None:
+    """Drop a store's cached indexes (after a unit of work that added to them rolled back)."""
+    for key in [key for key in _CACHE if key[0] == store]:
+        del _CACHE[key]
+
+
+def _region_rows(region_code: str):
+    return (
+        select(Commitment.id, Commitment.speech_id, Commitment.action, Commitment.text, Commitment.deadline,
+               Commitment.quantities, Commitment.status)
+        .join(Speech, Speech.id == Commitment.speech_id)
+        .where(Speech.region_code == region_code, Commitment.cited.is_(False))
+    )  # fmt: skip
+
+
+def _read(session: Session, region_code: str, after_id: int | None = None, updated_since: datetime | None = None):
+    query = _region_rows(region_code)
+    if after_id is not None:
+        query = query.where(or_(Commitment.id > after_id, Commitment.updated_at >= updated_since))
+    for id_, speech_id, action, text, deadline, quantities, status in session.execute(query.order_by(Commitment.id)):
+        yield Pledge(id_, speech_id, bigrams(action or text), deadline, quantities, status)
+
+
+def _stored_fingerprint(session: Session, region_code: str) -> tuple[int, int, int]:
+    count, ids, speeches = session.execute(
+        select(func.count(Commitment.id), func.sum(Commitment.id), func.sum(Commitment.speech_id))
+        .join(Speech, Speech.id == Commitment.speech_id)
+        .where(Speech.region_code == region_code, Commitment.cited.is_(False))
+    ).one()
+    return int(count or 0), int(ids or 0), int(speeches or 0)

@@ -1,0 +1,113 @@
+"""The per-place pledge index gives what comparing with every stored pledge gives."""
+
+from __future__ import annotations
+
+import random
+
+from monitor.commitments.pledges import Pledge, RegionPledges, bigrams
+
+WORDS = ["优化营商环境", "标准地", "出让", "审批", "一网通办", "完成", "建成", "企业开办", "融资", "平台", "三个工作日"]
+
+
+def _text(rng: random.Random) -> str:
+    return "".join(rng.choice(WORDS) for _ in range(rng.randint(1, 5)))
+
+
+def _pledges(rng: random.Random, n: int) -> list[Pledge]:
+    return [
+        Pledge(i + 1, rng.randint(1, 6), bigrams(_text(rng)), None, None, rng.choice(["new", "accepted", "done"]))
+        for i in range(n)
+    ]
+
+
+def _brute_similar(pledges: list[Pledge], text: str, speech_id: int, threshold: float) -> Pledge | None:
+    grams, best, best_score = bigrams(text), None, threshold
+    for pledge in sorted(pledges, key=lambda p: p.id):
+        if pledge.speech_id == speech_id or not grams or not pledge.grams:
+            continue
+        score = len(grams & pledge.grams) / len(grams | pledge.grams)
+        if score >= best_score:
+            best, best_score = pledge, score
+    return best
+
+
+def test_most_similar_is_the_best_jaccard_of_another_speech_latest_on_a_tie() -> None:
+    rng = random.Random(7)
+    pledges = _pledges(rng, 120)
+    index = RegionPledges(pledges)
+    for _ in range(300):
+        text, speech_id = _text(rng), rng.randint(1, 6)
+        expected = _brute_similar(pledges, text, speech_id, 0.5)
+        found = index.most_similar(text, speech_id, 0.5)
+        assert (found and found.id) == (expected and expected.id)
+
+
+def test_fulfilled_finds_each_open_pledge_with_its_best_clause() -> None:
+    rng = random.Random(11)
+    pledges = _pledges(rng, 80)
+    index = RegionPledges(pledges)
+    for _ in range(100):
+        clauses, speech_id = [_text(rng) for _ in range(rng.randint(1, 4))], rng.randint(1, 6)
+        expected = []
+        for pledge in pledges:
+            if pledge.speech_id == speech_id or pledge.status not in ("new", "accepted") or not pledge.grams:
+                continue
+            best = max(clauses, key=lambda c: len(pledge.grams & bigrams(c)) / len(pledge.grams))
+            if len(pledge.grams & bigrams(best)) / len(pledge.grams) >= 0.5:
+                expected.append((pledge.id, best))
+        found = [(pledge.id, clause) for pledge, clause in index.fulfilled(clauses, speech_id, 0.5)]
+        assert found == expected
+
+
+def test_a_pledge_whose_action_changed_is_found_by_its_new_text_only() -> None:
+    index = RegionPledges([Pledge(1, 1, bigrams("完成标准地出让"), None, None, "new")])
+    assert index.most_similar("完成标准地出让", 2, 0.5).id == 1
+    index.add(Pledge(1, 1, bigrams("建成一网通办平台"), None, None, "new"))
+    assert index.most_similar("完成标准地出让", 2, 0.5) is None
+    assert index.most_similar("建成一网通办平台", 2, 0.5).id == 1
+    index.set_status(1, "done")
+    assert index.fulfilled(["已建成一网通办平台"], 2, 0.5) == []
+
+
+def _stored_pledges(database, texts_by_speech: dict[str, list[str]]) -> None:
+    from datetime import UTC, datetime
+
+    from storage.models import Commitment, Speech
+
+    now = datetime.now(UTC)
+    with database.write() as session:
+        for name, texts in texts_by_speech.items():
+            speech = Speech(title=name, region_code="330502", created_at=now, updated_at=now)
+            session.add(speech)
+            session.flush()
+            for i, text in enumerate(texts):
+                session.add(Commitment(speech_id=speech.id, key=f"{name}{i}", text=text, action=text, status="new",
+                                       created_at=now, updated_at=now))  # fmt: skip
+
+
+def test_the_cached_index_follows_the_store_between_runs(database) -> None:
+    from sqlalchemy import delete, select
+
+    from monitor.commitments.pledges import region_pledges
+    from monitor.commitments.track import review
+    from storage.models import Commitment
+
+    store = f"test-{id(database)}"
+    _stored_pledges(database, {"a": ["完成标准地出让", "建成一网通办平台"]})
+    with database.read() as session:
+        first = region_pledges(session, store, "330502")
+    assert first.most_similar("完成标准地出让", 0, 0.5) is not None
+    _stored_pledges(database, {"b": ["实现企业开办全程网办"]})  # another run added a pledge
+    with database.read() as session:
+        platform = session.scalar(select(Commitment.id).where(Commitment.text == "建成一网通办平台"))
+    review(database, platform, "reject", reviewer="analyst")
+    with database.read() as session:
+        second = region_pledges(session, store, "330502")
+    assert second is first  # brought up to date, not read again
+    assert second.most_similar("实现企业开办全程网办", 0, 0.5).speech_id != 0
+    assert second.fulfilled(["已建成一网通办平台"], 0, 0.5) == []
+    with database.write() as session:  # a pledge deleted (a merge): the index is read again
+        session.execute(delete(Commitment).where(Commitment.text == "完成标准地出让"))
+    with database.read() as session:
+        third = region_pledges(session, store, "330502")
+    assert third is not first and third.most_similar("完成标准地出让", 0, 0.5) is None
