@@ -1,9 +1,14 @@
-"""Near-duplicate lookup (Hamming distance ≤ 3) among N random 64-bit fingerprints, five ways.
+"""Near-duplicate lookup (Hamming distance ≤ 3) among N random 64-bit fingerprints, six ways.
 
-(keys) the product: SQLite ``simhash_keys(key, document_id)`` as migration 0009 makes it (``WITHOUT ROWID``,
-    the primary key the only index), 10 keys per fingerprint (``monitor.dedup.fingerprint.lookup_keys``: a key
-    per pair of 5 blocks), queried as ``monitor.dedup.cluster`` does: one ``key IN (…)`` joined to the
-    fingerprints, Hamming in Python;
+(index) the product: ``monitor.dedup.keyindex.KeyIndex``, the key table below as sorted arrays with a bucket
+    directory, built by the product's own ``KeyIndex.open`` from that SQLite file (a rebuild from
+    ``simhash_keys`` + ``documents.simhash``, saved as ``<db>.simkeys``), then opened again from the file
+    (memory-mapped, CRC checked) as a later clustering run does; queried with ``KeyIndex.near``;
+(keys) the SQL table behind it, and the lookup ``monitor.dedup.cluster`` made before ``KeyIndex``: SQLite
+    ``simhash_keys(key, document_id)`` as migration 0009 makes it (``WITHOUT ROWID``, the primary key the only
+    index), 10 keys per fingerprint (``monitor.dedup.fingerprint.lookup_keys``: a key per pair of 5 blocks),
+    one ``key IN (…)`` joined to the fingerprints, Hamming in Python;
+(pgkeys) the same key table and statement in PostgreSQL (``--pg URL``; a throwaway schema, filled with COPY);
 (keys6) the measured alternative: a key per triple of 6 blocks (20 keys of 33 bits);
 (a) ``simhash.SimhashIndex(objs, k=3)``: the package's in-memory index (4 dicts of string buckets);
 (b) SQLite band columns, as ``documents.band0..band3`` were used before migration 0009: a throwaway file
@@ -16,7 +21,7 @@ Queries: half are stored fingerprints with 0–3 random bits flipped (recall mus
 Latency is per query, warm (everything in memory / the OS page cache).
 
     .venv/bin/python bench/bench_lookup.py [--sizes 10000 100000 1000000] [--queries 2000] [--max-build 180]
-        [--only keys package] [--pragma 'PRAGMA mmap_size=1073741824']
+        [--only index keys package] [--pragma 'PRAGMA mmap_size=1073741824']
 """
 
 from __future__ import annotations
@@ -37,6 +42,8 @@ import numpy as np
 import simhash
 
 from monitor.dedup.fingerprint import lookup_keys
+from monitor.dedup.keyindex import KeyIndex, cache_path
+from storage.database import Database
 
 K = 3
 MASK = (1 << 64) - 1
@@ -184,9 +191,102 @@ class SqliteKeyTable:
 
     def close(self) -> None:
         self.db.close()
-        self.path.unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm", ".simkeys"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
 
+class ProductIndex:
+    """``KeyIndex`` of the key table's SQLite file: built as a first clustering run would, then reopened.
+
+    Queried after 500 documents were added through it (``write``, ``stamp``, ``save``: the end of a clustering
+    run), so its arrays are the merged ones a later run maps from the file.
+    """
+
+    name = "KeyIndex (product)"
+
+    def __init__(self, fps: list[int], table: SqliteKeyTable) -> None:
+        with table.db:  # the version row migration 0011 adds
+            table.db.execute("CREATE TABLE IF NOT EXISTS simhash_keys_version(id INTEGER PRIMARY KEY, "
+                             "generation BIGINT NOT NULL, stamp BIGINT NOT NULL)")  # fmt: skip
+            table.db.execute("INSERT OR REPLACE INTO simhash_keys_version VALUES (1, 0, 1)")
+        url = f"sqlite:///{table.path}"
+        cache_path(url).unlink(missing_ok=True)
+        self.db = Database(url, apply_migrations=False)
+        start = time.perf_counter()
+        KeyIndex.open(self.db)  # no file: rebuilt from simhash_keys and saved
+        self.build_seconds = time.perf_counter() - start
+        self.bytes = cache_path(url).stat().st_size
+        run = KeyIndex.open(self.db)  # a clustering run of 500 new documents, then its save
+        with self.db.write() as session:
+            for document in range(len(fps), len(fps) + 500):
+                run.write(session.connection(), document, None, int.from_bytes(os.urandom(8)))
+            run.stamp(session.connection())
+        start = time.perf_counter()
+        run.save(self.db)
+        save = time.perf_counter() - start
+        del run
+        gc.collect()
+        start = time.perf_counter()
+        self.index = KeyIndex.open(self.db)  # the saved file, as the next run finds it
+        load = time.perf_counter() - start
+        assert not self.index.arrays.keys.flags.owndata, "the second open must map the file, not rebuild"
+        self.note = (f"file size; build = rebuild from SQL + save; reopen (mmap + CRC) {load * 1000:,.0f} ms; "
+                     f"save after 500 new documents {save * 1000:,.0f} ms")  # fmt: skip
+
+    def query(self, value: int) -> list[int]:
+        return list(self.index.near(value))
+
+    def close(self) -> None:
+        del self.index
+        self.db.close()
+
+
+class PostgresKeyTable:
+    """The key table and its lookup statement in PostgreSQL, in a throwaway schema of the ``--pg`` database."""
+
+    name = "PostgreSQL key table"
+
+    def __init__(self, fps: list[int], url: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url.replace("+psycopg", ""), autocommit=True)
+        self.schema = f"bench_lookup_{os.getpid()}"
+        start = time.perf_counter()
+        self.conn.execute(f"CREATE SCHEMA {self.schema}")
+        self.conn.execute(f"SET search_path TO {self.schema}")
+        self.conn.execute("CREATE TABLE documents(id INTEGER PRIMARY KEY, simhash BIGINT)")
+        self.conn.execute("CREATE TABLE simhash_keys(key BIGINT, document_id INTEGER, PRIMARY KEY (key, document_id))")
+        with self.conn.cursor() as cur:
+            with cur.copy("COPY documents (id, simhash) FROM STDIN") as copy:
+                for i, value in enumerate(fps):
+                    copy.write_row((i, to_signed(value)))
+            with cur.copy("COPY simhash_keys (key, document_id) FROM STDIN") as copy:
+                for i, value in enumerate(fps):
+                    for key in lookup_keys(value):
+                        copy.write_row((key, i))
+        self.conn.execute("VACUUM ANALYZE documents")
+        self.conn.execute("VACUUM ANALYZE simhash_keys")
+        self.build_seconds = time.perf_counter() - start
+        self.bytes = self.conn.execute("SELECT pg_total_relation_size('documents') + "
+                                       "pg_total_relation_size('simhash_keys')").fetchone()[0]  # fmt: skip
+        self.sql = ("SELECT d.id, d.simhash FROM simhash_keys k JOIN documents d ON d.id = k.document_id "
+                    f"WHERE k.key IN ({', '.join(['%s'] * 10)})")  # fmt: skip
+        plan = self.conn.execute("EXPLAIN " + self.sql, lookup_keys(0)).fetchall()
+        server = self.conn.execute("SHOW server_version").fetchone()[0]
+        self.note = f"PostgreSQL {server}, tables + indexes; plan: {plan[0][0].split('  (')[0].strip()}, ..."
+        self.candidates = 0
+
+    def query(self, value: int) -> list[int]:
+        rows = self.conn.execute(self.sql, lookup_keys(value), prepare=True).fetchall()
+        self.candidates += len(rows)
+        return list({i for i, stored in rows if ((stored ^ value) & MASK).bit_count() <= K})
+
+    def close(self) -> None:
+        self.conn.execute(f"DROP SCHEMA {self.schema} CASCADE")
+        self.conn.close()
+
+
+PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"  # the tests' server
 PRAGMAS: list[str] = []  # set from --pragma: e.g. "PRAGMA mmap_size=1073741824"
 SIX_BLOCKS = ((0, 11), (11, 11), (22, 11), (33, 11), (44, 10), (54, 10))
 TRIPLES = tuple(combinations(range(6), 3))
@@ -288,10 +388,12 @@ def main() -> int:
                         help="skip SimhashIndex where its build is estimated above this (seconds)")  # fmt: skip
     parser.add_argument("--dir", type=Path, default=None, help="where the throwaway SQLite files go (default: tmp)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--pg", default=os.environ.get("SPEECHWATCH_TEST_PG", PG_DEFAULT),
+                        help="PostgreSQL database for --only pgkeys (a throwaway schema, dropped after)")  # fmt: skip
     parser.add_argument("--pragma", action="append", default=[],
                         help="SQL for each key-table connection, e.g. 'PRAGMA mmap_size=1073741824'")  # fmt: skip
-    parser.add_argument("--only", nargs="+", default=["keys", "keys6", "numpy", "sqlite", "package"],
-                        help="structures to measure (default: all of keys keys6 numpy sqlite package)")  # fmt: skip
+    parser.add_argument("--only", nargs="+", default=["index", "keys", "keys6", "numpy", "sqlite", "package"],
+                        help="structures to measure (default: index keys keys6 numpy sqlite package)")  # fmt: skip
     args = parser.parse_args()
     PRAGMAS[:] = args.pragma
 
@@ -315,9 +417,16 @@ def main() -> int:
                       f"(> {args.max_build:.0f} s) from the previous size")  # fmt: skip
             else:
                 kinds.append("package")
+            table = SqliteKeyTable(fps, Path(tmp)) if {"index", "keys"} & set(kinds) else None
             for kind in kinds:
-                if kind in ("keys", "keys6"):
-                    structure = SqliteKeyTable(fps, Path(tmp), blocks=5 if kind == "keys" else 6)
+                if kind == "keys":
+                    structure = table
+                elif kind == "index":
+                    structure = ProductIndex(fps, table)
+                elif kind == "pgkeys":
+                    structure = PostgresKeyTable(fps, args.pg)
+                elif kind == "keys6":
+                    structure = SqliteKeyTable(fps, Path(tmp), blocks=6)
                 elif kind == "numpy":
                     structure = NumpyBands(fps)
                 elif kind == "sqlite":
@@ -325,20 +434,23 @@ def main() -> int:
                 else:
                     structure = PackageIndex(fps)
                 row = measure(structure, queries, n)
-                structure.close()
+                if structure is not table:
+                    structure.close()
                 del structure
                 gc.collect()
                 rows.append(row)
                 report(row)
                 if row["name"] == "simhash.SimhashIndex":
                     package_rate = row["build"] / n
+            if table is not None:
+                table.close()
             print(f"  (mean matches per query: {rows[-1]['matches']:.2f})")
 
     print("\ngrowth of p50 latency from the smallest to the largest size measured")
     for name in dict.fromkeys(row["name"] for row in rows):
         mine = [row for row in rows if row["name"] == name]
         first, last = mine[0], mine[-1]
-        print(f"  {name:<22} {first['n']:>9,} -> {last['n']:>9,}: p50 x{last['p50'] / first['p50']:.1f}, "
+        print(f"  {name:<22} {first['n']:>9,} -> {last['n']:>9,}: p50 x{last['p50'] / first['p50']:.2f}, "
               f"p99 x{last['p99'] / first['p99']:.1f}")  # fmt: skip
     bad = [row for row in rows if row["recall"] < 1.0]
     for row in bad:

@@ -169,6 +169,20 @@ class SimhashKey(Base):
     document_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
 
+class SimhashKeysVersion(Base):
+    """One row: which state of ``simhash_keys`` a cached key index must reflect (``monitor.dedup.keyindex``).
+
+    Every unit of work that writes or deletes keys bumps ``generation`` and draws a new random ``stamp``; a cache
+    file is used only when both equal its own, so a recreated or restored database never matches an old file.
+    """
+
+    __tablename__ = "simhash_keys_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger)
+    stamp: Mapped[int] = mapped_column(BigInteger)
+
+
 class Speech(Base):
     """One speech: its copies are the documents with this ``speech_id``; fields come from the best copy."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,6 +97,8 @@ def database(db_url: str):
 
 
 os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "crawler.settings")
+# PostgreSQL test databases' key index files (monitor.dedup.keyindex) go to a throwaway directory, not ~/.cache
+os.environ.setdefault("SPEECHWATCH_CACHE_DIR", tempfile.mkdtemp(prefix="speechwatch-cache-"))
 
 
 async def crawl_in_process(source: str, db_url: str, proxy: str, sources: Path = SAMPLE_SOURCES, **overrides) -> dict:

@@ -220,11 +220,13 @@ def fulfilment_events(db: Database, commitment_id: int) -> list[dict]:
 
 
 def _same_commitment(known: list[Commitment], text: str) -> Commitment | None:
-    """The same pledge in another copy: equal, or one a part of the other (a copy cut mid-clause)."""
+    """The same pledge in another copy: equal, or one a part of the other (a copy cut mid-clause), or equal to the
+    clause it was first stored with (its key) before a fuller copy completed it."""
     form = matching_text(text)
+    key = commitment_key(text)
     for row in known:
         other = matching_text(row.text)
-        if form == other or (len(form) >= 12 and (form in other or other in form)):
+        if row.key == key or form == other or (len(form) >= 12 and (form in other or other in form)):
             return row
     return None
 

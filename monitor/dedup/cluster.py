@@ -2,7 +2,8 @@
 
 A new document joins an existing speech, starts one, or merges two when it bridges them. Only documents
 whose text changed since they were fingerprinted are looked at, so re-running changes nothing. Candidates
-come from the persistent index (simhash lookup keys, paragraph keys); :mod:`monitor.dedup.match` decides.
+come from the persistent indexes (simhash lookup keys through :mod:`monitor.dedup.keyindex`, paragraph keys);
+:mod:`monitor.dedup.match` decides.
 A document costs a few prebuilt Core statements (only the columns used are read; no ORM objects but the speech
 being refreshed), and ``CHUNK`` documents share a unit of work.
 """
@@ -18,25 +19,20 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy.orm import Session
 
 from monitor.dedup.canonical import DEFER_INDEX, refresh_speech
-from monitor.dedup.fingerprint import Fingerprint, fingerprint, hamming, lookup_keys, to_signed, to_unsigned
+from monitor.dedup.fingerprint import Fingerprint, fingerprint, hamming, to_signed, to_unsigned
+from monitor.dedup.keyindex import KeyIndex
 from monitor.dedup.match import NEAR_DISTANCE, Copy, Link, compare, is_compilation
 from storage.database import Database
 from storage.locks import exclusive
-from storage.models import Commitment, Document, ParagraphKey, SimhashKey, Speech
+from storage.models import Commitment, Document, ParagraphKey, Speech
 from storage.search import index_speeches
 
 log = logging.getLogger(__name__)
 CHUNK = 100  # documents per unit of work
-DOCUMENTS, KEYS, PARAGRAPHS, SPEECHES = (Document.__table__, SimhashKey.__table__, ParagraphKey.__table__,
-                                         Speech.__table__)  # fmt: skip
-D, K, P = DOCUMENTS.c, KEYS.c, PARAGRAPHS.c
+DOCUMENTS, PARAGRAPHS, SPEECHES = Document.__table__, ParagraphKey.__table__, Speech.__table__
+D, P = DOCUMENTS.c, PARAGRAPHS.c
 # The statements of one document's unit of work, built once (building them costs more than running them).
 READ = select(D.id, D.text, D.match_text, D.content_hash, D.simhash, D.speech_id).where(D.id == bindparam("id"))
-NEAR = (
-    select(D.id, D.simhash)
-    .join(KEYS, K.document_id == D.id)
-    .where(K.key.in_(bindparam("keys", expanding=True)), D.id != bindparam("id"), D.speech_id.is_not(None))
-)
 SHARING = (
     select(P.document_id)
     .where(P.key.in_(bindparam("keys", expanding=True)), P.document_id != bindparam("id"))
@@ -46,7 +42,6 @@ SHARING = (
 CANDIDATES = select(D.id, D.simhash, D.norm_length, D.match_text, D.compilation, D.speech_id).where(
     D.id.in_(bindparam("ids", expanding=True)), D.speech_id.is_not(None)
 )
-DROP_KEYS = delete(KEYS).where(K.key.in_(bindparam("keys", expanding=True)), K.document_id == bindparam("id"))
 DROP_PARAGRAPHS = delete(PARAGRAPHS).where(P.document_id == bindparam("id"))
 NEW_SPEECH = insert(SPEECHES).returning(SPEECHES.c.id)
 WRITE = update(DOCUMENTS).where(D.id == bindparam("document_id"))
@@ -78,23 +73,32 @@ def cluster_documents(db: Database, on_progress: Callable[[int], None] | None = 
     One clusterer at a time per database (a cross-process lock): two processes deciding at once could both
     start a new speech for copies of the same text. A chunk commits whole or not at all; a document of a chunk
     that failed is still pending, so the next run takes it up again. (A commit per document cost ~1–2 ms each
-    in SQLite, as much as the rest of the work; see ``bench/bench_ingest.py``.)
+    in SQLite, as much as the rest of the work; see ``bench/bench_ingest.py``.) Near-duplicates are looked up in
+    a :class:`~monitor.dedup.keyindex.KeyIndex` opened under the lock and saved after the last chunk.
     """
     with exclusive(db, "cluster"):
-        return _cluster_pending(db, on_progress)
+        pending = pending_documents(db)
+        if not pending:
+            return ClusterCounts()
+        keys = KeyIndex.open(db)  # checked against the database's key version, rebuilt if stale
+        counts = _cluster_pending(db, keys, pending, on_progress)
+        keys.save(db)
+        return counts
 
 
-def _cluster_pending(db: Database, on_progress: Callable[[int], None] | None) -> ClusterCounts:
+def _cluster_pending(
+    db: Database, keys: KeyIndex, pending: list[int], on_progress: Callable[[int], None] | None
+) -> ClusterCounts:
     counts = ClusterCounts()
-    pending = pending_documents(db)
     for start in range(0, len(pending), CHUNK):
         with db.write() as session:
             session.info[DEFER_INDEX] = touched = set()
-            outcomes = [_cluster_one(session, document_id) for document_id in pending[start : start + CHUNK]]
+            outcomes = [_cluster_one(session, keys, document_id) for document_id in pending[start : start + CHUNK]]
             del session.info[DEFER_INDEX]
             if touched:  # each speech of the chunk indexed once, not once per copy that touched it
                 session.flush()
                 index_speeches(session.connection(), sorted(touched))
+            keys.stamp(session.connection())  # the key version moves with the keys, in the same unit of work
         for outcome in outcomes:
             _count(counts, outcome)
             if on_progress:
@@ -113,18 +117,17 @@ def _count(counts: ClusterCounts, outcome: str) -> None:
         counts.merged += 1
 
 
-def _cluster_one(session: Session, document_id: int) -> str:
+def _cluster_one(session: Session, keys: KeyIndex, document_id: int) -> str:
     conn = session.connection()
     row = conn.execute(READ, {"id": document_id}).one_or_none()
     if row is None:
         return "gone"
     text = row.text or ""
     fp = fingerprint(text)
-    if row.simhash is not None:  # fingerprinted before: its old keys go
-        conn.execute(DROP_KEYS, {"keys": lookup_keys(to_unsigned(row.simhash)), "id": row.id})
+    if row.simhash is not None:  # fingerprinted before: its old paragraph keys go (lookup keys in _write_keys)
         conn.execute(DROP_PARAGRAPHS, {"id": row.id})
     me = Copy(row.id, fp.simhash, fp.length, row.match_text or "", is_compilation(text))
-    candidates, speech_of = _candidates(conn, row.id, fp)
+    candidates, speech_of = _candidates(conn, keys, row.id, fp)
     links = [link for link in (compare(me, other) for other in candidates) if link]
     merging = [link for link in links if link.reason != "compilation part"]
     parts = sorted({speech_of[link.other] for link in links if link.reason == "compilation part"})
@@ -144,7 +147,7 @@ def _cluster_one(session: Session, document_id: int) -> str:
                          "norm_length": fp.length, "compilation": me.compilation,
                          "fingerprinted_hash": row.content_hash, "speech_id": target,
                          "speech_link": _link_record(best, parts, me.compilation)})  # fmt: skip
-    _write_keys(conn, row.id, fp)
+    _write_keys(conn, keys, row.id, None if row.simhash is None else to_unsigned(row.simhash), fp)
     refresh_speech(session, target)
     if row.speech_id and row.speech_id != target:
         _refresh_or_drop(session, row.speech_id)
@@ -153,31 +156,35 @@ def _cluster_one(session: Session, document_id: int) -> str:
     return outcome
 
 
-def _write_keys(conn: Connection, document_id: int, fp: Fingerprint) -> None:
-    conn.execute(insert(KEYS), [{"key": key, "document_id": document_id} for key in lookup_keys(fp.simhash)])
+def _write_keys(conn: Connection, keys: KeyIndex, document_id: int, old: int | None, fp: Fingerprint) -> None:
+    keys.write(conn, document_id, old, fp.simhash)
     if fp.paragraph_keys:
         conn.execute(insert(PARAGRAPHS), [{"document_id": document_id, "key": key} for key in fp.paragraph_keys])
 
 
-def _candidates(conn: Connection, document_id: int, fp: Fingerprint) -> tuple[list[Copy], dict[int, int]]:
+def _candidates(
+    conn: Connection, keys: KeyIndex, document_id: int, fp: Fingerprint
+) -> tuple[list[Copy], dict[int, int]]:
     """Known documents worth comparing, and their speeches: within 3 bits, or sharing paragraph keys.
 
-    Near neighbours come from one indexed ``key IN (…)`` over the 10 lookup keys; a shared key further than 3
-    bits away (rare: keys are 25–26 bits) is dropped before any text is loaded. Containment candidates come from
-    paragraphs.
+    Near neighbours come from the key index (a key shared and within 3 bits, so a random key match is dropped
+    before any text is loaded) and are checked again against the database's simhash, since the index may hold
+    entries of changed documents. Containment candidates come from paragraphs.
     """
-    ids = {
-        row.id
-        for row in conn.execute(NEAR, {"keys": lookup_keys(fp.simhash), "id": document_id})
-        if row.simhash is not None and hamming(to_unsigned(row.simhash), fp.simhash) <= NEAR_DISTANCE
-    }
+    near = keys.near(fp.simhash) - {document_id}
+    sharing: set[int] = set()
     if fp.paragraph_keys:
         needed = 1 if len(fp.paragraph_keys) < 4 else 2
         params = {"keys": list(fp.paragraph_keys), "id": document_id, "needed": needed}
-        ids.update(conn.execute(SHARING, params).scalars())
-    if not ids:
+        sharing.update(conn.execute(SHARING, params).scalars())
+    if not near and not sharing:
         return [], {}
-    rows = [row for row in conn.execute(CANDIDATES, {"ids": sorted(ids)}) if row.simhash is not None]
+    rows = [
+        row
+        for row in conn.execute(CANDIDATES, {"ids": sorted(near | sharing)})
+        if row.simhash is not None
+        and (row.id in sharing or hamming(to_unsigned(row.simhash), fp.simhash) <= NEAR_DISTANCE)
+    ]
     copies = [Copy(row.id, to_unsigned(row.simhash), row.norm_length or 0, row.match_text or "",
                    bool(row.compilation)) for row in rows]  # fmt: skip
     return copies, {row.id: row.speech_id for row in rows}

@@ -45,5 +45,5 @@ def test_every_option_is_in_the_readme():
 def test_every_speechwatch_setting_is_in_the_readme():
     settings = ("SPEECHWATCH_DB", "SPEECHWATCH_SOURCES", "SPEECHWATCH_PROXY", "SPEECHWATCH_RUN_ID",
                 "SPEECHWATCH_BATCH_SIZE", "SPEECHWATCH_LOG_DIR", "SPEECHWATCH_TEST_PG", "SPEECHWATCH_CRAWL_TIMEOUT",
-                "SPEECHWATCH_LOG_LEVEL", "SPEECHWATCH_DEBUG")  # fmt: skip
+                "SPEECHWATCH_LOG_LEVEL", "SPEECHWATCH_DEBUG", "SPEECHWATCH_CACHE_DIR")  # fmt: skip
     assert [name for name in settings if name not in README] == []

@@ -162,3 +162,18 @@ def test_a_pledge_said_twice_in_one_copy_keeps_the_fuller_clause_and_is_linked_b
         original, restated = session.scalars(select(Commitment).order_by(Commitment.id)).all()
     assert original.text == "区行政审批局要在年底前实现企业开办全程网办"
     assert restated.related_id == original.id and restated.relation == "restated"
+
+
+def test_a_short_clause_said_again_after_a_fuller_copy_completed_it_is_the_same_pledge(database):
+    """Its key is the clause it was first stored with, so the short saying again is evidence, not a second row."""
+    text = (
+        "同志们：\n要在年底前建成服务专区。\n我再强调一下，区政务服务中心要在年底前建成服务专区。\n"
+        "要在年底前建成服务专区。\n谢谢大家！"
+    )
+    store_documents(database, [record("http://gov/thrice", text)])
+    cluster_documents(database)
+    counts = mine_commitments(database)
+    assert (counts.new, counts.seen_again) == (1, 2)
+    with database.read() as session:
+        (row,) = session.scalars(select(Commitment)).all()
+    assert row.text == "区政务服务中心要在年底前建成服务专区"
