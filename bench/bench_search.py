@@ -13,6 +13,10 @@ one warm-up run. Printed per class and overall: p50 / p95 in ms, and hits per qu
 
 PostgreSQL: ``--pg`` admin URL (default ``$SPEECHWATCH_TEST_PG`` or postgres@127.0.0.1:5432); each run
 creates a database with a UTF-8 LC_CTYPE (pg_trgm needs it) and drops it afterwards (``--keep`` keeps it).
+
+``--reuse`` keeps the data between runs: SQLite files ``search-N.db`` in ``--dir`` and PostgreSQL databases
+``speechwatch_bench_search_N`` are built once (same seed and size, so the same rows) and queried again on
+later runs (migrations newer than the data are applied on opening, as in production).
 """
 
 from __future__ import annotations
@@ -139,7 +143,7 @@ def size_of(db: Database, path: Path | None) -> str:
 
 def run_queries(db: Database, rare: dict[str, str], repeat: int) -> None:
     by_class: dict[str, list[float]] = {}
-    hits: dict[str, list[int]] = {}
+    hits: dict[str, list[str]] = {}
     everything: list[float] = []
     for kind, query, filters in QUERIES + COMMITMENT_QUERIES:
         for placeholder, value in rare.items():
@@ -153,26 +157,39 @@ def run_queries(db: Database, rare: dict[str, str], repeat: int) -> None:
             by_class.setdefault(kind, []).append(elapsed)
             if kind != "commitments":
                 everything.append(elapsed)
-        hits.setdefault(kind, []).append(page.total)
+        hits.setdefault(kind, []).append(page.total_text)
         median = statistics.median(by_class[kind][-repeat:])
-        print(f"    {kind:<16} {query[:14]:<14} {page.total:>8,} hits  p50 {median:7.1f} ms")
+        print(f"    {kind:<16} {query[:14]:<14} {page.total_text:>8} hits  p50 {median:7.1f} ms")
     print(f"  {'class':<18} {'p50 ms':>8} {'p95 ms':>8}   hits per query")
     for kind, values in by_class.items():
         print(f"  {kind:<18} {percentile(values, 0.5):8.1f} {percentile(values, 0.95):8.1f}   "
-              f"{', '.join(f'{h:,}' for h in hits[kind])}")  # fmt: skip
+              f"{', '.join(hits[kind])}")  # fmt: skip
     print(f"  {'all speech queries':<18} {percentile(everything, 0.5):8.1f} {percentile(everything, 0.95):8.1f}")
 
 
-def pg_database(admin_url: str):
+def planted(seed: int) -> dict[str, str]:
+    """The rare strings ``populate`` plants for ``seed`` (its first draws), for a reused database."""
+    rng = random.Random(seed)
+    return {"RARE2": random_cjk(rng, 2), "RARE4": random_cjk(rng, 4)}
+
+
+def pg_database(admin_url: str, reuse_name: str | None = None):
+    """(admin engine, database name, URL, whether it already existed): a new database, or the reused one."""
     from sqlalchemy.engine import make_url
 
     engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"speechwatch_bench_{uuid.uuid4().hex[:8]}"
+    name = reuse_name or f"speechwatch_bench_{uuid.uuid4().hex[:8]}"
     with engine.connect() as conn:
-        conn.execute(
-            text(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'")
-        )
-    return engine, name, make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        existed = bool(conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar())
+        if not existed:
+            conn.execute(text(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' "
+                              "LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"))  # fmt: skip
+    return engine, name, make_url(admin_url).set(database=name).render_as_string(hide_password=False), existed
+
+
+def has_rows(db: Database) -> bool:
+    with db.engine.connect() as conn:
+        return bool(conn.execute(text("SELECT count(*) FROM speech_fts_text")).scalar())
 
 
 def main() -> int:
@@ -186,6 +203,7 @@ def main() -> int:
     )
     parser.add_argument("--dir", type=Path, default=None, help="where SQLite files go (default: a temporary folder)")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument("--reuse", action="store_true", help="build each database once, keep it, query it again")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     import sqlite3
@@ -193,18 +211,25 @@ def main() -> int:
     print(f"bench_search  {datetime.now():%Y-%m-%d %H:%M}  {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, "
           f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+    if args.reuse and not args.dir:
+        parser.error("--reuse needs --dir (where the SQLite files stay)")
+    keep = args.keep or args.reuse
     folder = args.dir or Path(tempfile.mkdtemp(prefix="bench_search_"))
     for backend in args.backends:
         for n in args.sizes:
             engine = name = path = None
+            existed = False
             if backend == "sqlite":
                 path = folder / f"search-{n}.db"
-                for old in folder.glob(path.name + "*"):
+                existed = args.reuse and path.exists()
+                for old in [] if existed else folder.glob(path.name + "*"):
                     old.unlink()
                 url = f"sqlite:///{path}"
             else:
-                engine, name, url = pg_database(args.pg)
+                reuse_name = f"speechwatch_bench_search_{n}" if args.reuse else None
+                engine, name, url, existed = pg_database(args.pg, reuse_name)
             db = Database(url)
+            existed = existed and has_rows(db)
             try:
                 if backend == "postgresql":
                     with db.engine.connect() as conn:
@@ -212,27 +237,31 @@ def main() -> int:
                     print(f"\n{backend} {version}, N = {n:,} speeches ({args.kb:g} KB bodies), 2 commitments each")
                 else:
                     print(f"\n{backend}, N = {n:,} speeches ({args.kb:g} KB bodies), 2 commitments each: {path}")
-                started = time.perf_counter()
-                rare = populate(db, n, args.kb, args.seed)
-                inserted = time.perf_counter() - started
-                built = build_index(db)
-                print(f"  rows inserted in {inserted:.1f} s; index built in {built:.1f} s; {size_of(db, path)}")
-                if backend == "postgresql":
-                    with db.engine.begin() as conn:
-                        conn.execute(text("ANALYZE"))
+                if existed:
+                    rare = planted(args.seed)
+                    print(f"  reused (built by an earlier run with --reuse); {size_of(db, path)}")
+                else:
+                    started = time.perf_counter()
+                    rare = populate(db, n, args.kb, args.seed)
+                    inserted = time.perf_counter() - started
+                    built = build_index(db)
+                    print(f"  rows inserted in {inserted:.1f} s; index built in {built:.1f} s; {size_of(db, path)}")
+                if backend == "postgresql":  # VACUUM too: a migration may have rewritten rows (0012's title grams)
+                    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                        conn.execute(text("VACUUM ANALYZE"))
                 run_queries(db, rare, args.repeat)
             finally:
                 db.close()
                 if engine is not None:
-                    if not args.keep:
+                    if not keep:
                         with engine.connect() as conn:
                             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     engine.dispose()
-                elif path and not args.keep:
+                elif path and not keep:
                     for old in folder.glob(path.name + "*"):
                         old.unlink()
             sys.stdout.flush()
-    if not args.dir and not args.keep:
+    if not args.dir and not keep:
         folder.rmdir()
     return 0
 

@@ -1331,7 +1331,7 @@ def _print_query_table(page, include_copies: bool) -> None:
 
     shown = f"{page.offset + 1}–{page.offset + len(page.hits)}" if page.hits else "none"
     terms = " ".join(page.terms) or "(no words)"
-    title = f"{page.total} {page.what} for {terms} · showing {shown} · {page.seconds * 1000:.0f} ms"
+    title = f"{page.total_text} {page.what} for {terms} · showing {shown} · {page.seconds * 1000:.0f} ms"
     table = Table(title=title, title_justify="left", show_lines=True)
     if page.what == "speeches":
         for column in ("id", "date", "speaker", "region", "copies", "title / snippet"):

@@ -21,6 +21,8 @@ from storage.search.fold import fold, fold_with_map
 from storage.search.query import (
     MAX_QUERY_CHARS,
     MAX_TERMS,
+    TOTAL_CAP,
+    Hits,
     ParsedQuery,
     QueryError,
     SearchFilters,
@@ -30,7 +32,7 @@ from storage.search.query import (
 )
 
 __all__ = ["MARK_END", "MARK_START", "MAX_QUERY_CHARS", "MAX_TERMS", "CommitmentHit", "QueryError", "SearchFilters",
-           "SearchPage", "SpeechHit", "search_commitments", "search_speeches", "snippet"]  # fmt: skip
+           "SearchPage", "SpeechHit", "TOTAL_CAP", "search_commitments", "search_speeches", "snippet"]  # fmt: skip
 
 MARK_START, MARK_END = "⟦", "⟧"
 MAX_LIMIT = 500
@@ -103,16 +105,23 @@ class SearchPage:
     what: str  # "speeches" or "commitments"
     query: str
     terms: list[str]  # the words searched for, folded (simplified, lower case)
-    total: int
+    total: int  # exact, or at least this many when total_capped (README "Search": "1,000+")
     limit: int
     offset: int
     hits: list[SpeechHit] | list[CommitmentHit]
     notices: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    total_capped: bool = False
 
     @property
     def next_offset(self) -> int | None:
-        return self.offset + self.limit if self.offset + self.limit < self.total else None
+        more = self.offset + self.limit < self.total or (self.total_capped and len(self.hits) == self.limit)
+        return self.offset + self.limit if more else None
+
+    @property
+    def total_text(self) -> str:
+        """``1,234``, or ``1,000+`` when the total is a lower bound."""
+        return f"{self.total:,}" + ("+" if self.total_capped else "")
 
     def as_dict(self) -> dict:
         return {"ok": True, **asdict(self), "next_offset": self.next_offset}
@@ -187,6 +196,7 @@ def _time_limit(conn: Connection, seconds: float, words: bool) -> Iterator[None]
     """Stop a search that runs too long (a user-driven query must not hold the database)."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(seconds * 1000)}")
+        conn.exec_driver_sql("SET LOCAL jit = off")  # compiling cost 130 ms, more than any search it sped up
         if words:
             # A word in 40 % of the speeches makes the planner prefer a sequential scan, which unpacks every
             # row's TOASTed gram vector: 21 ms instead of 0.5 ms over the GIN index at 3,000 speeches.
@@ -202,7 +212,8 @@ def _time_limit(conn: Connection, seconds: float, words: bool) -> Iterator[None]
         raw.set_progress_handler(None, 0)
 
 
-def _hits(db: Database, what: str, parsed: ParsedQuery, filters: SearchFilters, limit: int, offset: int):
+def _hits(db: Database, what: str, parsed: ParsedQuery, filters: SearchFilters, limit: int, offset: int,
+          cap: int) -> Hits:  # fmt: skip
     from sqlalchemy.exc import OperationalError
 
     finder = speech_hits if what == "speeches" else commitment_hits
@@ -210,14 +221,14 @@ def _hits(db: Database, what: str, parsed: ParsedQuery, filters: SearchFilters, 
         conn = session.connection()
         try:
             with _time_limit(conn, TIME_LIMIT, words=not parsed.browse):
-                rows, total = finder(conn, parsed, filters, limit, offset)
+                found = finder(conn, parsed, filters, limit, offset, cap)
         except OperationalError as exc:
             message = str(exc.orig).lower()
             if "interrupt" in message or "statement timeout" in message or "canceling statement" in message:
                 stopped = f"the search took over {TIME_LIMIT:.0f} s and was stopped: add words or filters"
                 raise QueryError(stopped) from None
             raise
-    return rows, total
+    return found
 
 
 def search_speeches(
@@ -228,6 +239,7 @@ def search_speeches(
     offset: int = 0,
     *,
     include_copies: bool = False,
+    total_cap: int = TOTAL_CAP,
 ) -> SearchPage:
     """Speeches whose title or canonical text has every word of ``query``, one hit per speech (reposts folded).
 
@@ -238,8 +250,8 @@ def search_speeches(
     _check_page(limit, offset)
     parsed = parse_query(query)
     filters = (filters or SearchFilters()).validated()
-    rows, total = _hits(db, "speeches", parsed, filters, limit, offset)
-    ids = [row[0] for row in rows]
+    found = _hits(db, "speeches", parsed, filters, limit, offset, total_cap)
+    ids = [row[0] for row in found.rows]
     hits = []
     with db.read() as session:
         speeches = {s.id: s for s in session.scalars(select(Speech).where(Speech.id.in_(ids)))}
@@ -254,7 +266,7 @@ def search_speeches(
         }
         counts = _commitment_counts(session, ids)
         copies = _copies(session, ids, speeches) if include_copies else {}
-    for speech_id, score in rows:
+    for speech_id, score in found.rows:
         speech = speeches[speech_id]
         document = documents.get(speech.canonical_document_id)
         hits.append(
@@ -271,7 +283,7 @@ def search_speeches(
                 copy_list=copies.get(speech_id) if include_copies else None,
             )
         )  # fmt: skip
-    return _page("speeches", parsed, total, limit, offset, hits, started)
+    return _page("speeches", parsed, found, limit, offset, hits, started)
 
 
 def _commitment_counts(session, speech_ids: list[int]) -> dict[int, int]:
@@ -316,7 +328,13 @@ def _copies(session, speech_ids: list[int], speeches: dict) -> dict[int, list[Co
 
 
 def search_commitments(
-    db: Database, query: str | None, filters: SearchFilters | None = None, limit: int = 20, offset: int = 0
+    db: Database,
+    query: str | None,
+    filters: SearchFilters | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    *,
+    total_cap: int = TOTAL_CAP,
 ) -> SearchPage:
     """Commitments whose text or action has every word of ``query``.
 
@@ -329,8 +347,8 @@ def search_commitments(
     _check_page(limit, offset)
     parsed = parse_query(query)
     filters = (filters or SearchFilters()).validated()
-    rows, total = _hits(db, "commitments", parsed, filters, limit, offset)
-    ids = [row[0] for row in rows]
+    found = _hits(db, "commitments", parsed, filters, limit, offset, total_cap)
+    ids = [row[0] for row in found.rows]
     with db.read() as session:
         commitments = {c.id: c for c in session.scalars(select(Commitment).where(Commitment.id.in_(ids)))}
         speech_ids = {c.speech_id for c in commitments.values()}
@@ -341,7 +359,7 @@ def search_commitments(
 
     today = date.fromisoformat(filters.today)
     hits = []
-    for commitment_id, score in rows:
+    for commitment_id, score in found.rows:
         c = commitments[commitment_id]
         s = speeches.get(c.speech_id)
         hits.append(
@@ -355,14 +373,14 @@ def search_commitments(
                 speech_date=s.speech_date if s else None, document_id=c.document_id, url=urls.get(c.document_id),
             )
         )  # fmt: skip
-    return _page("commitments", parsed, total, limit, offset, hits, started)
+    return _page("commitments", parsed, found, limit, offset, hits, started)
 
 
-def _page(what, parsed: ParsedQuery, total, limit, offset, hits, started) -> SearchPage:
+def _page(what, parsed: ParsedQuery, found: Hits, limit, offset, hits, started) -> SearchPage:
     notices = list(parsed.notices)
     if parsed.browse:
         notices.append("no words given: listing by the filters alone, newest first")
     return SearchPage(
-        what=what, query=parsed.raw, terms=list(parsed.terms), total=total, limit=limit, offset=offset, hits=hits,
-        notices=notices, seconds=round(time.perf_counter() - started, 4),
+        what=what, query=parsed.raw, terms=list(parsed.terms), total=found.total, limit=limit, offset=offset,
+        hits=hits, notices=notices, seconds=round(time.perf_counter() - started, 4), total_capped=found.capped,
     )  # fmt: skip

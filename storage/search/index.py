@@ -20,6 +20,10 @@ PostgreSQL
     the same characters and pairs (written from Python as quoted lexemes: no text-search parser or language is
     involved), for 1–2 characters (``grams @@ '融资' & '审'``). ``pg_trgm`` needs a database with a UTF-8
     ``LC_CTYPE``: with ``C`` it ignores CJK, and searches stay correct but scan.
+Both (migration 0012, :func:`broad_query_ddl`)
+    an index of the speech rows newest first, and the grams of the title alone (SQLite ``speech_fts_title``,
+    PostgreSQL ``speech_fts_title``, a narrow table of ``grams`` ``tsvector`` with a GIN index, deleted with its
+    text row), which a broad search reads instead of every hit (:mod:`storage.search.broad`).
 
 Creating or changing a speech or commitment needs :func:`refresh_speech_index` /
 :func:`refresh_commitment_index`, called from ``refresh_speech`` and from the commitment miner, inside their
@@ -59,7 +63,45 @@ def _sqlite_ddl(kind: str, table: str, a: str, b: str) -> list[str]:
     ]
 
 
+def broad_query_ddl(dialect: str) -> list[str]:
+    """What a broad speech search reads instead of ranking every hit (migration 0012; idempotent).
+
+    An index of the speech rows newest first (SQLite sorts NULL lowest, so an ascending index read backwards
+    is ``speech_date DESC NULLS LAST``), and the title's characters and pairs on their own, to find the title
+    hits, ``speech_fts_title``: SQLite a contentless FTS5 table like ``speech_fts_grams``; PostgreSQL a table of
+    its own (a column of ``speech_fts_text`` would make its backfill rewrite every row and its GIN entries).
+    """
+    if dialect == "sqlite":
+        return [
+            "CREATE INDEX IF NOT EXISTS ix_speech_fts_text_newest ON speech_fts_text (speech_date, speech_id)",
+            "CREATE VIRTUAL TABLE IF NOT EXISTS speech_fts_title USING fts5("
+            "grams, content='', detail=none, columnsize=0, tokenize='ascii')",
+        ]
+    return [
+        "CREATE INDEX IF NOT EXISTS ix_speech_fts_text_newest ON speech_fts_text "
+        "(speech_date DESC NULLS LAST, speech_id DESC)",
+        "CREATE TABLE IF NOT EXISTS speech_fts_title (speech_id INTEGER PRIMARY KEY "
+        "REFERENCES speech_fts_text (speech_id) ON DELETE CASCADE, grams TSVECTOR NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS ix_speech_fts_title_grams ON speech_fts_title USING gin (grams)",
+    ]
+
+
+def backfill_title_grams(conn: Connection) -> int:
+    """Write the title grams of every indexed speech row (migration 0012, on an index built before it)."""
+    rows = conn.exec_driver_sql("SELECT speech_id, title FROM speech_fts_text").all()
+    if conn.dialect.name == "sqlite":
+        statement = text("INSERT INTO speech_fts_title(rowid, grams) VALUES (:id, :grams)")
+        params = [{"id": key, "grams": gram_string(title)} for key, title in rows]
+    else:
+        statement = text("INSERT INTO speech_fts_title (speech_id, grams) VALUES (:id, CAST(:grams AS tsvector))")
+        params = [{"id": key, "grams": tsvector_literal(grams(title))} for key, title in rows]
+    for start in range(0, len(params), BATCH):
+        conn.execute(statement, params[start : start + BATCH])
+    return len(rows)
+
+
 def _pg_indexes(kind: str, a: str, b: str) -> list[str]:
+    """The GIN indexes (dropped while :func:`rebuild` writes every row)."""
     return [
         f"CREATE INDEX ix_{kind}_fts_{a}_trgm ON {kind}_fts_text USING gin ({a} gin_trgm_ops)",
         f"CREATE INDEX ix_{kind}_fts_{b}_trgm ON {kind}_fts_text USING gin ({b} gin_trgm_ops)",
@@ -77,7 +119,6 @@ def _pg_ddl(kind: str, table: str, a: str, b: str) -> list[str]:
             speech_date VARCHAR(10),
             source_hash VARCHAR(40)
         )""",
-        *_pg_indexes(kind, a, b),
         f"""CREATE FUNCTION {table}_fts_forget() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             DELETE FROM {kind}_fts_text WHERE {kind}_id = old.id;
@@ -93,6 +134,8 @@ def create_schema(conn: Connection) -> None:
         for kind, (table, a, b) in KINDS.items():
             for statement in _sqlite_ddl(kind, table, a, b):
                 conn.exec_driver_sql(statement)
+        for statement in broad_query_ddl("sqlite"):
+            conn.exec_driver_sql(statement)
         return
     conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     ctype = conn.exec_driver_sql("SELECT datctype FROM pg_database WHERE datname = current_database()").scalar()
@@ -104,6 +147,11 @@ def create_schema(conn: Connection) -> None:
         )
     for kind, (table, a, b) in KINDS.items():
         for statement in _pg_ddl(kind, table, a, b):
+            conn.exec_driver_sql(statement)
+    for statement in broad_query_ddl(conn.dialect.name):
+        conn.exec_driver_sql(statement)
+    for kind, (_, a, b) in KINDS.items():
+        for statement in _pg_indexes(kind, a, b):
             conn.exec_driver_sql(statement)
 
 
@@ -118,7 +166,11 @@ def drop_schema(conn: Connection) -> None:
         else:
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_fts_forget ON {table}")
             conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {table}_fts_forget()")
-        suffixes = ("_fts", "_fts_grams", "_fts_body", "_fts_text") if conn.dialect.name == "sqlite" else ("_fts_text",)
+        suffixes = (
+            ("_fts", "_fts_grams", "_fts_title", "_fts_body", "_fts_text")
+            if conn.dialect.name == "sqlite"
+            else ("_fts_title", "_fts_text")
+        )
         for suffix in suffixes:
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {kind}{suffix}")
 
@@ -158,6 +210,11 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, st
             [{"id": key, "a": x, "b": y, "grams": tsvector_literal(grams(x) | grams(y)), "date": date, "hash": digest}
              for key, x, y, digest, date in changed],
         )  # fmt: skip
+        if kind == "speech":  # the stale title rows went with their text rows (ON DELETE CASCADE)
+            conn.execute(
+                text("INSERT INTO speech_fts_title (speech_id, grams) VALUES (:id, CAST(:grams AS tsvector))"),
+                [{"id": key, "grams": tsvector_literal(grams(x))} for key, x, *_ in changed],
+            )
         return len(changed)
     # what the FTS tables hold is what the body table holds (the text row goes when its speech is deleted)
     stale = conn.execute(_in(f"SELECT {kind}_id FROM {kind}_fts_body WHERE {kind}_id IN :ids"),
@@ -176,6 +233,11 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, st
                 text(f"INSERT INTO {kind}_fts_grams({kind}_fts_grams, rowid, grams) VALUES ('delete', :id, :grams)"),
                 [{"id": r[0], "grams": gram_string(r[1], r[2])} for r in previous],
             )
+            if kind == "speech":
+                conn.execute(
+                    text("INSERT INTO speech_fts_title(speech_fts_title, rowid, grams) VALUES ('delete', :id, :grams)"),
+                    [{"id": r[0], "grams": gram_string(r[1])} for r in previous],
+                )
         for table in (f"{kind}_fts_text", f"{kind}_fts_body"):
             conn.execute(_in(f"DELETE FROM {table} WHERE {kind}_id IN :ids"), {"ids": stale})
     params = [{"id": key, "a": x, "b": y, "hash": digest, "date": date, "grams": gram_string(x, y)}
@@ -187,6 +249,9 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, st
     conn.execute(text(f"INSERT INTO {kind}_fts_body ({kind}_id, {a}, {b}) VALUES (:id, :a, :b)"), params)
     conn.execute(text(f"INSERT INTO {kind}_fts(rowid, {a}, {b}) VALUES (:id, :a, :b)"), params)
     conn.execute(text(f"INSERT INTO {kind}_fts_grams(rowid, grams) VALUES (:id, :grams)"), params)
+    if kind == "speech":
+        conn.execute(text("INSERT INTO speech_fts_title(rowid, grams) VALUES (:id, :title)"),
+                     [{"id": p["id"], "title": gram_string(p["a"])} for p in params])  # fmt: skip
     return len(changed)
 
 
@@ -243,7 +308,7 @@ def rebuild(conn: Connection) -> tuple[int, int]:
         else:
             for suffix in ("_fts_text", "_fts_body"):
                 conn.exec_driver_sql(f"DELETE FROM {kind}{suffix}")
-            for suffix in ("_fts", "_fts_grams"):
+            for suffix in ("_fts", "_fts_grams", "_fts_title") if kind == "speech" else ("_fts", "_fts_grams"):
                 conn.exec_driver_sql(f"INSERT INTO {kind}{suffix}({kind}{suffix}) VALUES ('delete-all')")
     speeches = conn.exec_driver_sql("SELECT id FROM speeches ORDER BY id").scalars().all()
     commitments = conn.exec_driver_sql("SELECT id FROM commitments ORDER BY id").scalars().all()

@@ -24,8 +24,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, text
 
+from storage.search.broad import broad_speech_page
 from storage.search.fold import NON_WORD, fold, to_simplified
 
+TOTAL_CAP = 1_000  # hits counted at most: a larger total is "1,000+" (counting them all was the slow part)
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 12
 SHORT = 2  # terms of up to this many characters use the gram index
@@ -39,6 +41,15 @@ DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 class QueryError(ValueError):
     """A query or filter the user can fix, phrased for them (never a database error)."""
+
+
+@dataclass(frozen=True)
+class Hits:
+    """A page of ``(id, score)`` rows and the total: exact, or a lower bound when ``capped``."""
+
+    rows: list[tuple[int, int]]
+    total: int
+    capped: bool = False
 
 
 @dataclass(frozen=True)
@@ -254,27 +265,31 @@ def _commitment_conditions(sql: _Sql, f: SearchFilters, c: str = "c") -> None:
 def _matches(sql: _Sql, parsed: ParsedQuery, kind: str, a: str, b: str) -> str:
     """The folded-text rows (alias ``t``) holding every term in column ``a`` or ``b``, as a FROM clause.
 
-    SQLite: the FTS5 results drive the query (``CROSS JOIN`` fixes the join order; left to itself the planner
-    may walk a filter's index and probe the match list for every row). PostgreSQL: conditions the planner
-    answers from the GIN indexes (pg_trgm for ``LIKE``, the gram ``tsvector`` for short terms).
+    SQLite: the FTS5 results drive the query, in rowid order, so a ``LIMIT`` stops them early (``CROSS JOIN``
+    fixes the join order; left to itself the planner may walk a filter's index and probe the match list for
+    every row; an ``INTERSECT`` of the two lists would read both whole). PostgreSQL: conditions the planner
+    answers from the GIN indexes (pg_trgm for ``LIKE``, the gram ``tsvector`` for short terms), in a subquery
+    (``OFFSET 0``) so that a filter's join cannot turn them into a check of every row's TOASTed text.
     """
     if sql.dialect == "sqlite":
-        parts = []
-        if parsed.long_terms:
-            phrases = " AND ".join('"' + term.replace('"', '""') + '"' for term in parsed.long_terms)
-            parts.append(f"SELECT rowid AS id FROM {kind}_fts WHERE {kind}_fts MATCH {sql.bind(phrases)}")
-        if parsed.short_terms:
-            grams = " AND ".join(f'"{term}"' for term in parsed.short_terms)  # folded: letters and digits only
-            parts.append(f"SELECT rowid AS id FROM {kind}_fts_grams WHERE {kind}_fts_grams MATCH {sql.bind(grams)}")
-        sql.where.append(f"t.{kind}_id = m.id")
-        return f"({' INTERSECT '.join(parts)}) AS m CROSS JOIN {kind}_fts_text t"
+        grams = " AND ".join(f'"{term}"' for term in parsed.short_terms)  # folded: letters and digits only
+        if not parsed.long_terms:
+            sql.where += [f"m.{kind}_fts_grams MATCH {sql.bind(grams)}", f"t.{kind}_id = m.rowid"]
+            return f"{kind}_fts_grams m CROSS JOIN {kind}_fts_text t"
+        phrases = " AND ".join('"' + term.replace('"', '""') + '"' for term in parsed.long_terms)
+        sql.where += [f"m.{kind}_fts MATCH {sql.bind(phrases)}", f"t.{kind}_id = m.rowid"]
+        if grams:  # the gram list is read once (cheap: no positions) and the trigram hits stream past it
+            sql.where.append(f"+m.rowid IN (SELECT rowid FROM {kind}_fts_grams WHERE {kind}_fts_grams MATCH "
+                             f"{sql.bind(grams)})")  # fmt: skip
+        return f"{kind}_fts m CROSS JOIN {kind}_fts_text t"
+    matched = []
     for term in parsed.long_terms:
         pattern = sql.bind("%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
-        sql.where.append(f"(t.{a} LIKE {pattern} OR t.{b} LIKE {pattern})")
+        matched.append(f"(t.{a} LIKE {pattern} OR t.{b} LIKE {pattern})")
     if parsed.short_terms:
         query = " & ".join(f"'{term}'" for term in parsed.short_terms)  # quoted lexemes, like the stored grams
-        sql.where.append(f"t.grams @@ CAST({sql.bind(query)} AS tsquery)")
-    return f"{kind}_fts_text t"
+        matched.append(f"t.grams @@ CAST({sql.bind(query)} AS tsquery)")
+    return f"(SELECT * FROM {kind}_fts_text t WHERE {' AND '.join(matched)} OFFSET 0) t"
 
 
 def _score(sql: _Sql, parsed: ParsedQuery, column: str) -> str:
@@ -285,13 +300,17 @@ def _score(sql: _Sql, parsed: ParsedQuery, column: str) -> str:
 
 
 def _newest_first(alias: str) -> str:
-    return f"CASE WHEN {alias}.speech_date IS NULL THEN 1 ELSE 0 END, {alias}.speech_date DESC"
+    return f"{alias}.speech_date DESC NULLS LAST"
 
 
 def speech_hits(
-    conn: Connection, parsed: ParsedQuery, filters: SearchFilters, limit: int, offset: int
-) -> tuple[list[tuple[int, int]], int]:
-    """``([(speech_id, score), …], total)``: one row per speech, by score, then speech date, then newest id."""
+    conn: Connection, parsed: ParsedQuery, filters: SearchFilters, limit: int, offset: int, cap: int = TOTAL_CAP
+) -> Hits:
+    """One row per speech, by score, then speech date (undated last), then newest id; total counted to ``cap``.
+
+    A query with more than ``cap`` hits is answered from its title hits and the newest rows when they tell the
+    page (:mod:`storage.search.broad`), else by ranking every hit.
+    """
     sql = _Sql(conn.dialect.name)
     _speech_conditions(sql, filters)
     if filters.commitment_filters_set() or filters.has_commitments is not None:
@@ -303,6 +322,8 @@ def speech_hits(
         )
         sql.where.append(("NOT " if filters.has_commitments is False else "") + exists + ")")
     filtered = bool(sql.where)
+    broad = _Sql(sql.dialect)
+    broad.where, broad.params = list(sql.where), dict(sql.params)
     if parsed.browse:
         source, key, dated = "speeches s", "s.id", "s"
     else:
@@ -312,13 +333,17 @@ def speech_hits(
             sql.where.append("s.id = t.speech_id")
     score = _score(sql, parsed, "t.title")
     order = f"score DESC, {_newest_first(dated)}, {key} DESC"
-    return _run(conn, sql, f"{key}, {score} AS score", source, order, limit, offset)
+    total, capped = _count(conn, sql, source, cap)
+    rows = broad_speech_page(conn, broad, parsed, filtered, limit, offset) if capped and not parsed.browse else None
+    if rows is None:
+        rows = _page(conn, sql, f"{key}, {score} AS score", source, order, limit, offset)
+    return _hits(rows, total, capped, limit, offset)
 
 
 def commitment_hits(
-    conn: Connection, parsed: ParsedQuery, filters: SearchFilters, limit: int, offset: int
-) -> tuple[list[tuple[int, int]], int]:
-    """``([(commitment_id, score), …], total)``: by score, then speech date, then order in the speech."""
+    conn: Connection, parsed: ParsedQuery, filters: SearchFilters, limit: int, offset: int, cap: int = TOTAL_CAP
+) -> Hits:
+    """``(commitment_id, score)`` rows by score, then speech date, then order in the speech; total up to ``cap``."""
     sql = _Sql(conn.dialect.name)
     if parsed.browse:
         source = "commitments c LEFT JOIN speeches s ON s.id = c.speech_id"
@@ -330,16 +355,35 @@ def commitment_hits(
     _commitment_conditions(sql, filters)
     _speech_conditions(sql, filters)
     order = f"score DESC, {_newest_first('s')}, c.id"
-    return _run(conn, sql, f"c.id, {score} AS score", source, order, limit, offset)
+    total, capped = _count(conn, sql, source, cap)
+    return _hits(
+        _page(conn, sql, f"c.id, {score} AS score", source, order, limit, offset), total, capped, limit, offset
+    )
 
 
-def _run(
+def _where(sql: _Sql) -> str:
+    return " WHERE " + " AND ".join(sql.where) if sql.where else ""
+
+
+def _count(conn: Connection, sql: _Sql, source: str, cap: int) -> tuple[int, bool]:
+    """``(hits, capped)``: at most ``cap`` hits are counted (a broad query stops there instead of reading all)."""
+    counted = f"SELECT count(*) FROM (SELECT 1 FROM {source}{_where(sql)} LIMIT {sql.bind(cap + 1)}) AS hits"
+    found = int(conn.execute(text(counted), sql.params).scalar_one())
+    return min(found, cap), found > cap
+
+
+def _page(
     conn: Connection, sql: _Sql, columns: str, source: str, order: str, limit: int, offset: int
-) -> tuple[list[tuple[int, int]], int]:
-    """The page, and the total: counted only when the page does not tell it (a full page, or past the end)."""
-    where = " WHERE " + " AND ".join(sql.where) if sql.where else ""
-    page = f"SELECT {columns} FROM {source}{where} ORDER BY {order} LIMIT {sql.bind(limit)} OFFSET {sql.bind(offset)}"
-    rows = [(row[0], int(row[1])) for row in conn.execute(text(page), sql.params)]
-    if len(rows) < limit and (rows or offset == 0):
-        return rows, offset + len(rows)
-    return rows, int(conn.execute(text(f"SELECT count(*) FROM {source}{where}"), sql.params).scalar_one())
+) -> list[tuple[int, int]]:
+    bounds = f"LIMIT {sql.bind(limit)} OFFSET {sql.bind(offset)}"
+    page = f"SELECT {columns} FROM {source}{_where(sql)} ORDER BY {order} {bounds}"
+    return [(row[0], int(row[1])) for row in conn.execute(text(page), sql.params)]
+
+
+def _hits(rows: list[tuple[int, int]], total: int, capped: bool, limit: int, offset: int) -> Hits:
+    """The page with its total: a page cut short tells the exact total; past the cap, a full one raises the bound."""
+    if 0 < len(rows) < limit:
+        return Hits(rows, offset + len(rows))
+    if capped:
+        return Hits(rows, max(total, offset + len(rows)) if rows else total, True)
+    return Hits(rows, total)

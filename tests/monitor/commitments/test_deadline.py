@@ -321,7 +321,10 @@ def test_the_calendar_pattern_is_tried_only_where_a_match_can_begin() -> None:
     fast = deadline._PATTERNS["calendar"]
     plain = re.compile(fast.pattern.replace(deadline._CALENDAR_START, "", 1))
     rng = random.Random(3)
-    alphabet = "0123456789一二三四五六七八九十今本明后年底末上下第首国春元之以前内期时为月日号旬季度节庆旦终半两〇零至到在于截止自从起以来的"
+    alphabet = (
+        "0123456789一二三四五六七八九十今本明后年底末上下第首国春元之以前内期时为"
+        "月日号旬季度节庆旦终半两〇零至到在于截止自从起以来的"
+    )
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
         expected = [(m.span(), m.groupdict()) for m in plain.finditer(text) if m.end() > m.start()]
