@@ -102,16 +102,22 @@ class RegionPledges:
         probe = len(grams) - math.ceil(threshold * len(grams) - 1e-9) + 1
         rarest = sorted(grams, key=lambda gram: len(self.index.get(gram, ())))[:probe]
         candidates = {position for gram in rarest for position in self.index.get(gram, ())}
+        entries = [entry for p in candidates if _live(entry := self.entries[p], speech_id)]
+        entries.sort(key=lambda entry: entry.id, reverse=True)  # newest first: a tie never replaces the best
         best: Pledge | None = None
         best_score = threshold
-        for position in candidates:
-            entry = self.entries[position]
-            if not _live(entry, speech_id):
+        size = len(grams)
+        for entry in entries:
+            other = len(entry.grams)
+            bound = min(size, other) / max(size, other)  # the best Jaccard two sets of these sizes can have
+            if bound < best_score or (best is not None and bound == best_score):
                 continue
             common = len(grams & entry.grams)
-            score = common / (len(grams) + len(entry.grams) - common)
-            if score > best_score or (score == best_score and (best is None or entry.id > best.id)):
+            score = common / (size + other - common)
+            if score > best_score or (best is None and score == best_score):
                 best, best_score = entry, score
+                if score == 1.0:  # nothing older can beat it
+                    break
         return best
 
     def fulfilled(self, clauses: list[str], speech_id: int, threshold: float) -> list[tuple[Pledge, str]]:
