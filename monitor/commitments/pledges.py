@@ -9,7 +9,7 @@ it, not every pledge of its place.
 from __future__ import annotations
 
 import math
-from collections import Counter, OrderedDict, defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +21,8 @@ from monitor.extract.script import matching_text
 from storage.models import Commitment, Speech
 
 OPEN = ("new", "accepted")
+FULFILMENT = 0.5  # the least share of a pledge's bigrams that ``fulfilled`` is asked about (its prefix postings)
+RECENT = 32  # latest pledges looked at per bigram when linking (see ``RegionPledges.most_similar``)
 
 
 def bigrams(text: str) -> set[str]:
@@ -44,10 +46,13 @@ class RegionPledges:
     def __init__(self, rows: Iterable[Pledge] = ()) -> None:
         self.entries: list[Pledge | None] = []
         self.index: dict[str, list[int]] = defaultdict(list)
+        self.prefix: dict[str, list[int]] = defaultdict(list)  # each pledge under its rarest bigrams (``fulfilled``)
         self.position: dict[int, int] = {}
         self.checked_at: datetime | None = None  # when the stored rows were last read
         for row in rows:
-            self.add(row)
+            self.add(row, prefix=False)
+        for position in range(len(self.entries)):  # rarity known once all are counted
+            self._post_prefix(position)
 
     @classmethod
     def load(cls, session: Session, region_code: str) -> RegionPledges:
@@ -68,7 +73,7 @@ class RegionPledges:
         mine = (len(live), sum(e.id for e in live), sum(e.speech_id for e in live))
         return mine == _stored_fingerprint(session, region_code)
 
-    def add(self, pledge: Pledge) -> None:
+    def add(self, pledge: Pledge, prefix: bool = True) -> None:
         """Index a pledge, or re-index it after its action changed (its previous entry is dropped)."""
         previous = self.position.get(pledge.id)
         if previous is not None:
@@ -77,31 +82,39 @@ class RegionPledges:
         for gram in pledge.grams:
             self.index[gram].append(len(self.entries))
         self.entries.append(pledge)
+        if prefix:
+            self._post_prefix(len(self.entries) - 1)
+
+    def _post_prefix(self, position: int) -> None:
+        """Post the pledge under its |grams| − ⌈FULFILMENT·|grams|⌉ + 1 rarest bigrams: a clause repeating at least
+        that share of them holds one of these (any subset of that size would do; the rarest keep lists short)."""
+        entry = self.entries[position]
+        if entry is None or not entry.grams:
+            return
+        size = len(entry.grams) - math.ceil(FULFILMENT * len(entry.grams) - 1e-9) + 1
+        for gram in sorted(entry.grams, key=lambda gram: (len(self.index[gram]), gram))[:size]:
+            self.prefix[gram].append(position)
 
     def set_status(self, pledge_id: int, status: str) -> None:
         position = self.position.get(pledge_id)
         if position is not None and (entry := self.entries[position]) is not None:
             entry.status = status
 
-    def _shared(self, grams: set[str], other_than_speech: int) -> Counter[int]:
-        shared: Counter[int] = Counter()
-        for gram in grams:
-            shared.update(self.index.get(gram, ()))
-        return Counter({p: n for p, n in shared.items() if _live(self.entries[p], other_than_speech)})
-
     def most_similar(self, text: str, speech_id: int, threshold: float) -> Pledge | None:
         """The pledge of another speech with the highest bigram Jaccard ≥ ``threshold`` (the latest on a tie).
 
         Prefix filtering: a pledge at that Jaccard shares at least ⌈threshold·|grams|⌉ of the text's bigrams, so it
         shares one with any |grams| − ⌈threshold·|grams|⌉ + 1 of them; only the pledges holding one of that many
-        of the rarest bigrams are compared.
+        of the rarest bigrams are compared, and of each such bigram's pledges only the ``RECENT`` latest: a pledge
+        restated in more speeches than that links to one of its recent sayings (the cost stays flat however
+        often a place repeats itself).
         """
         grams = bigrams(text)
         if not grams:
             return None
         probe = len(grams) - math.ceil(threshold * len(grams) - 1e-9) + 1
         rarest = sorted(grams, key=lambda gram: len(self.index.get(gram, ())))[:probe]
-        candidates = {position for gram in rarest for position in self.index.get(gram, ())}
+        candidates = {position for gram in rarest for position in self.index.get(gram, ())[-RECENT:]}
         entries = [entry for p in candidates if _live(entry := self.entries[p], speech_id)]
         entries.sort(key=lambda entry: entry.id, reverse=True)  # newest first: a tie never replaces the best
         best: Pledge | None = None
@@ -122,14 +135,19 @@ class RegionPledges:
 
     def fulfilled(self, clauses: list[str], speech_id: int, threshold: float) -> list[tuple[Pledge, str]]:
         """Open pledges of other speeches with the clause that repeats the largest share (≥ ``threshold``) of
-        their bigrams, the first such clause on a tie; in id order."""
+        their bigrams, the first such clause on a tie; in id order. Candidates come from the prefix postings
+        (exact for ``threshold`` ≥ ``FULFILMENT``), so a common word of the clause does not bring every pledge."""
+        if threshold < FULFILMENT:
+            raise ValueError(f"the prefix postings answer shares of at least {FULFILMENT}")
         best: dict[int, tuple[float, int]] = {}
         for number, clause in enumerate(clauses):
-            for position, count in self._shared(bigrams(clause), speech_id).items():
+            grams = bigrams(clause)
+            candidates = {position for gram in grams for position in self.prefix.get(gram, ())}
+            for position in candidates:
                 entry = self.entries[position]
-                if entry.status not in OPEN or not entry.grams:
+                if not _live(entry, speech_id) or entry.status not in OPEN:
                     continue
-                share = count / len(entry.grams)
+                share = len(grams & entry.grams) / len(entry.grams)
                 if position not in best or share > best[position][0]:
                     best[position] = (share, number)
         found = [(self.entries[p], clauses[n]) for p, (share, n) in best.items() if share >= threshold]
