@@ -31,7 +31,8 @@ def _brute_similar(pledges: list[Pledge], text: str, speech_id: int, threshold: 
     return best
 
 
-def test_most_similar_is_the_best_jaccard_of_another_speech_latest_on_a_tie() -> None:
+def test_most_similar_is_the_best_jaccard_of_another_speech_latest_on_a_tie(monkeypatch) -> None:
+    monkeypatch.setattr("monitor.commitments.pledges.RECENT", 10**9)  # every pledge looked at: exact
     rng = random.Random(7)
     pledges = _pledges(rng, 120)
     index = RegionPledges(pledges)
@@ -111,3 +112,17 @@ def test_the_cached_index_follows_the_store_between_runs(database) -> None:
     with database.read() as session:
         third = region_pledges(session, store, "330502")
     assert third is not first and third.most_similar("完成标准地出让", 0, 0.5) is None
+
+
+def test_a_pledge_restated_many_times_links_to_a_recent_saying() -> None:
+    """Only the latest ``RECENT`` pledges per rare bigram are compared, so the cost stays flat; an identical
+    pledge among them is the answer, and an old one beyond them is not looked for."""
+    from monitor.commitments.pledges import RECENT
+
+    text = "确保年底前完成标准地出让"
+    old_exact = Pledge(1, 1, bigrams(text), None, None, "new")
+    restated = [Pledge(i, i, bigrams(text + "工作"), None, None, "new") for i in range(2, RECENT + 10)]
+    index = RegionPledges([old_exact, *restated])
+    found = index.most_similar(text, 0, 0.5)
+    assert found.id == RECENT + 9  # the latest saying, not the identical but old first one
+    assert RegionPledges([old_exact, *restated[:5]]).most_similar(text, 0, 0.5).id == 1  # within reach: the best
