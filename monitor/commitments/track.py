@@ -38,6 +38,7 @@ class MineCounts:
     fulfilment: int = 0
 
 
+IN_BATCH = 500  # ids per IN (…) list
 CHUNK = 25  # documents per unit of work (a commit per document cost as much as mining it)
 SIMILAR = 0.5  # character-bigram Jaccard of two actions for "the same pledge, said again"
 FULFILMENT_SIMILAR = 0.5  # share of the pledge's character bigrams found in one clause of the report
@@ -191,23 +192,26 @@ def _fulfilment_evidence(session, document: Document, speech: Speech, pledges: R
     sentences = [c for c in re.split(r"[。！？；，\n]", document.text or "") if DONE_MARKER.search(c)]
     if not sentences:
         return 0
-    added = 0
-    for pledge, best in pledges.fulfilled(sentences, speech.id, FULFILMENT_SIMILAR):
-        row = session.get(Commitment, pledge.id)
-        if row is None or row.status not in OPEN:  # reviewed since the run loaded the place
-            continue
-        already = session.scalar(
-            select(CommitmentEvent.id).where(CommitmentEvent.commitment_id == row.id,
-                                             CommitmentEvent.action == "fulfilment",
-                                             CommitmentEvent.details["document_id"].as_integer() == document.id)
-        )  # fmt: skip
-        if already:
-            continue
-        session.add(CommitmentEvent(commitment_id=row.id, at=datetime.now(UTC), action="fulfilment",
-                                    details={"document_id": document.id, "sentence": best.strip(),
-                                             "suggest": "done"}))  # fmt: skip
-        added += 1
-    return added
+    found = pledges.fulfilled(sentences, speech.id, FULFILMENT_SIMILAR)
+    still_open, recorded = set(), set()  # reviewed since the run loaded the place; evidence of this copy already
+    this_copy = CommitmentEvent.details["document_id"].as_integer() == document.id
+    for start in range(0, len(found), IN_BATCH):
+        ids = [pledge.id for pledge, _ in found[start : start + IN_BATCH]]
+        still_open.update(session.scalars(select(Commitment.id).where(Commitment.id.in_(ids),
+                                                                      Commitment.status.in_(OPEN))))  # fmt: skip
+        recorded.update(session.scalars(
+            select(CommitmentEvent.commitment_id).where(CommitmentEvent.commitment_id.in_(ids),
+                                                        CommitmentEvent.action == "fulfilment", this_copy)
+        ))  # fmt: skip
+    now = datetime.now(UTC)
+    events = [
+        CommitmentEvent(commitment_id=pledge.id, at=now, action="fulfilment",
+                        details={"document_id": document.id, "sentence": best.strip(), "suggest": "done"})
+        for pledge, best in found
+        if pledge.id in still_open and pledge.id not in recorded
+    ]  # fmt: skip
+    session.add_all(events)
+    return len(events)
 
 
 def fulfilment_events(db: Database, commitment_id: int) -> list[dict]:
