@@ -19,7 +19,7 @@ from tests.monitor.test_cli_crawl import SPEECHWATCH, articles_of
 def test_a_store_locked_for_the_whole_crawl_fails_the_run_with_the_reason(sample_web, tmp_path):
     db_path = tmp_path / "sw.db"
     Database(f"sqlite:///{db_path}").close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPEECHWATCH_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPEECHWATCH_") or k == "SPEECHWATCH_CACHE_DIR"}
     env.update(SPEECHWATCH_LOG_DIR=str(tmp_path / "logs"), SPEECHWATCH_SQLITE_BUSY_MS="1000")
     args = ["crawl", "--sources", str(SAMPLE_SOURCES), "--source", "fanwen365", "--db", str(db_path)]
     args += ["--proxy", sample_web.proxy_url, "--format", "json"]

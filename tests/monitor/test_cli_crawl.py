@@ -18,7 +18,7 @@ SPEECHWATCH = [sys.executable, "-m", "monitor.cli"]
 
 
 def run_cli(*args: str, cwd: Path, timeout: float = 240) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPEECHWATCH_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPEECHWATCH_") or k == "SPEECHWATCH_CACHE_DIR"}
     env["SPEECHWATCH_LOG_DIR"] = str(cwd / "logs")
     return subprocess.run(
         [*SPEECHWATCH, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
@@ -157,7 +157,7 @@ def test_a_crawl_killed_half_way_leaves_whole_rows_and_the_rerun_completes(sampl
     db_path = tmp_path / "sw.db"
     args = ["crawl", "--sources", str(SAMPLE_SOURCES), "--source", "gwfanwen", "--db", str(db_path)]
     args += ["--proxy", sample_web.proxy_url, "--format", "json"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPEECHWATCH_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPEECHWATCH_") or k == "SPEECHWATCH_CACHE_DIR"}
     env.update(SPEECHWATCH_LOG_DIR=str(tmp_path / "logs"), SPEECHWATCH_BATCH_SIZE="1")
     parent = subprocess.Popen([*SPEECHWATCH, *args], cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60

@@ -35,7 +35,7 @@ def write_sources(path: Path, schedule: str, keep: str = "fanwen365", name: str 
 
 
 def env_for(tmp_path: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SPEECHWATCH_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPEECHWATCH_") or k == "SPEECHWATCH_CACHE_DIR"}
     env["SPEECHWATCH_LOG_DIR"] = str(tmp_path / "logs")
     return env
 
