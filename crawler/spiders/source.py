@@ -17,7 +17,6 @@ from twisted.internet.defer import CancelledError
 from twisted.python.failure import Failure
 
 from crawler.config import DEFAULT_SOURCES, setting
-from crawler.distributed import claim_seed
 from crawler.items import PageItem
 from crawler.middlewares import record_skip
 from crawler.pagination import hrefs_in_markup, jpage_total_pages, trs_page_urls
@@ -52,7 +51,7 @@ class SourceSpider(Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
-        if not claim_seed(self.crawler):  # another worker of this distributed run yields them
+        if not _claims_seed(self.crawler):  # another worker of this distributed run yields them
             return
         for url in self.source.start_urls:
             request = self._list_request(url)
@@ -224,3 +223,13 @@ def failure_skip(failure: Failure) -> tuple[str, str] | None:
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _claims_seed(crawler) -> bool:
+    """Whether this crawl yields its start requests: always, unless it is one child of a distributed run (then
+    :func:`crawler.distributed.claim_seed`; scrapy-redis, the ``redis`` extra, is imported only then)."""
+    if crawler.settings.get("SCHEDULER") != "crawler.distributed.RunScheduler":
+        return True
+    from crawler.distributed import claim_seed
+
+    return claim_seed(crawler)
