@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -29,6 +30,18 @@ class UserError(click.ClickException):
 
     def show(self, file=None) -> None:  # noqa: ARG002 - click's signature
         err_console.print(f"[red]error:[/] {escape(self.message)}", highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def needs_redis_extra():
+    """A missing scrapy-redis / redis (the ``redis`` extra) becomes one line saying what to install."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        raise click.ClickException(
+            f"distributed crawling needs the redis extra ({exc.name} is not installed): "
+            "pip install 'speechwatch[redis]'"
+        ) from None
 
 
 def friendly_errors(function: Callable) -> Callable:
@@ -296,7 +309,8 @@ def _serve_schedule(db_url, sources_path, proxy, timeout, workers, digest_schedu
         queue=queue,
     )
     if redis_url:
-        from monitor.schedule.distributed import RedisUnavailable, open_redis
+        with needs_redis_extra():
+            from monitor.schedule.distributed import RedisUnavailable, open_redis
 
         try:
             open_redis(redis_url)
@@ -388,9 +402,11 @@ def worker(sources_path, db_url, redis_url, queue, proxy, slots, timeout) -> Non
     import logging
     import signal
 
-    from monitor.schedule.distributed import RedisUnavailable
-    from monitor.worker import Worker, WorkerOptions
     from storage.engine import resolve_url
+
+    with needs_redis_extra():
+        from monitor.schedule.distributed import RedisUnavailable
+        from monitor.worker import Worker, WorkerOptions
 
     load_sources(sources_path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

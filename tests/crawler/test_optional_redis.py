@@ -26,3 +26,17 @@ def test_the_spider_and_the_cli_load_without_scrapy_redis() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "source" in result.stdout
+
+
+def test_the_worker_says_which_extra_it_needs(tmp_path) -> None:
+    from monitor.cli import SAMPLE_SOURCES
+
+    code = BLOCK_REDIS + (
+        "from monitor.cli import main\n"
+        f"main(['worker', '--redis', 'redis://127.0.0.1:6379/0', '--sources', {str(SAMPLE_SOURCES)!r},"
+        f" '--db', {str(tmp_path / 'w.db')!r}])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert "needs the redis extra" in result.stderr and "pip install 'speechwatch[redis]'" in result.stderr
+    assert "Traceback" not in result.stderr
