@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from monitor.commitments.track import MineCounts, mine_commitments
+from monitor.commitments.prefetch import Prefetcher
+from monitor.commitments.track import MineCounts, mine_commitments, pending_copies
 from monitor.dedup.cluster import ClusterCounts, cluster_documents
 from storage.database import Database
 from storage.locks import exclusive
@@ -25,11 +26,13 @@ class PostRunCounts:
 def process_new_documents(db: Database, run_ids: Sequence[int] = ()) -> PostRunCounts:
     """Cluster pending documents, mine pending copies, and record on ``run_ids`` what their documents brought.
 
-    One post-run at a time per database (a cross-process lock), since two would mine the same copies.
+    One post-run at a time per database (a cross-process lock), since two would mine the same copies. A worker
+    process extracts the copies' commitments while this one clusters them (:mod:`monitor.commitments.prefetch`).
     """
-    with exclusive(db, "postrun"):
+    with exclusive(db, "postrun"), Prefetcher(db) as ahead:
+        ahead.plan(pending_copies(db, in_speech=False))
         clustered = cluster_documents(db)
-        mined = mine_commitments(db)
+        mined = mine_commitments(db, ahead)
         if run_ids:
             record_findings(db, run_ids)
     return PostRunCounts(clustered, mined)

@@ -6,17 +6,20 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from monitor.commitments.extract import extract_commitments
 from monitor.commitments.pledges import OPEN, Pledge, RegionPledges, bigrams, forget, region_pledges
+from monitor.commitments.prefetch import Prefetcher
 from monitor.extract.script import matching_text
 from storage.database import Database
 from storage.models import Commitment, CommitmentEvent, Document, Speech
-from storage.search import refresh_commitment_index
+from storage.search import index_commitments
 
 MINED_TYPES = ("speech", "speech_report", "transcript")
+COMMITMENTS, EVENTS = Commitment.__table__, CommitmentEvent.__table__
+INSERT_COMMITMENTS = insert(COMMITMENTS).returning(COMMITMENTS.c.id, sort_by_parameter_order=True)
 TRANSITIONS = {
     "accept": ({"new", "rejected", "accepted"}, "accepted"),
     "reject": ({"new", "accepted"}, "rejected"),
@@ -70,48 +73,54 @@ def display_status(commitment: Commitment, today: date | None = None) -> str:
     return commitment.status
 
 
-def mine_commitments(db: Database) -> MineCounts:
+def pending_copies(db: Database, *, in_speech: bool = True) -> list[int]:
+    """Copies of the mined types not mined since their text last changed (``in_speech``: clustered already)."""
+    query = select(Document.id).where(
+        Document.doc_type.in_(MINED_TYPES),
+        Document.commitments_hash.is_(None),  # cleared by the write path when the text changes
+    )
+    if in_speech:
+        query = query.where(Document.speech_id.is_not(None))
+    with db.read() as session:
+        return list(session.scalars(query.order_by(Document.id)))
+
+
+def mine_commitments(db: Database, prefetcher: Prefetcher | None = None) -> MineCounts:
     """Extract commitments from every copy not yet mined; a commitment already known for the speech gains evidence.
+
+    Extraction runs ahead in a worker process (:mod:`monitor.commitments.prefetch`); ``prefetcher`` is one the
+    caller started earlier (the post-run work starts it before clustering).
 
     ``CHUNK`` documents share a unit of work: it commits whole or not at all, and a document of a unit that failed
     is still pending, so the next run takes it up again."""
     counts = MineCounts()
-    with db.read() as session:
-        pending = list(
-            session.scalars(
-                select(Document.id)
-                .where(
-                    Document.speech_id.is_not(None),
-                    Document.doc_type.in_(MINED_TYPES),
-                    Document.commitments_hash.is_(None),  # cleared by the write path when the text changes
-                )
-                .order_by(Document.id)
-            )
-        )
+    pending = pending_copies(db)
     regions: dict[str, RegionPledges] = {}  # read once per place per run, kept current as pledges are added
     url = db.engine.url
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
     store = None if in_memory else url.render_as_string(hide_password=False)  # the key of the cached indexes
-    for start in range(0, len(pending), CHUNK):
-        try:
-            with db.write() as session:
-                touched: set[int] = set()
-                for document_id in pending[start : start + CHUNK]:
-                    document = session.get(Document, document_id)
-                    speech = session.get(Speech, document.speech_id) if document and document.speech_id else None
-                    if document is None or speech is None:
-                        continue
-                    counts.documents += 1
-                    pledges = _region_pledges(regions, session, store, speech.region_code)
-                    _mine_document(session, document, speech, pledges, counts)
-                    touched.add(speech.id)
-                for speech_id in sorted(touched):  # search index (storage.search), once per speech of the unit
-                    refresh_commitment_index(session, speech_id)
-        except BaseException:
-            regions.clear()  # the unit rolled back: what the indexes learned from it is not stored
-            if store:
-                forget(store)
-            raise
+    with prefetcher or Prefetcher(db) as ahead:
+        ahead.plan(pending)
+        for start in range(0, len(pending), CHUNK):
+            unit = pending[start : start + CHUNK]
+            try:
+                with db.write() as session:
+                    changed: set[int] = set()  # commitments whose text is new or changed: indexed for search
+                    for document_id in unit:
+                        document = session.get(Document, document_id)
+                        speech = session.get(Speech, document.speech_id) if document and document.speech_id else None
+                        if document is None or speech is None:
+                            continue
+                        counts.documents += 1
+                        pledges = _region_pledges(regions, session, store, speech.region_code)
+                        changed |= _mine_document(session, document, speech, pledges, counts, ahead)
+                    session.flush()
+                    index_commitments(session.connection(), sorted(changed))  # storage.search, once per unit
+            except BaseException:
+                regions.clear()  # the unit rolled back: what the indexes learned from it is not stored
+                if store:
+                    forget(store)
+                raise
     return counts
 
 
@@ -126,16 +135,23 @@ def _region_pledges(regions: dict[str, RegionPledges], session, store: str | Non
 
 
 def _mine_document(session, document: Document, speech: Speech, pledges: RegionPledges | None,
-                   counts: MineCounts) -> None:  # fmt: skip
+                   counts: MineCounts, ahead: Prefetcher) -> set[int]:  # fmt: skip
+    """Mine one copy; return the ids of the commitments it added or completed (their text is new).
+
+    The speech's stored commitments are ORM rows (a copy adds evidence to them); new ones are plain records
+    inserted with one statement per copy (the ORM's unit of work cost as much as finding them)."""
     speech_date = speech.speech_date or document.speech_date
-    known = list(session.scalars(select(Commitment).where(Commitment.speech_id == speech.id)))
-    new_rows: list[tuple[Commitment, str | None]] = []
-    for item in extract_commitments(document.text or "", speech_date, organization=speech.organization):
+    known: list = list(session.scalars(select(Commitment).where(Commitment.speech_id == speech.id)))
+    new_rows: list[tuple[SimpleNamespace, str | None]] = []
+    completed: set[int] = set()
+    for item in ahead.commitments(document.id, document.text or "", speech_date, speech.organization):
         match = _same_commitment(known, item.text)
         if match is not None:
             changed = _add_evidence(match, document.id, item)
-            if changed and pledges is not None and not match.cited and match.id is not None:  # stored before
-                pledges.add(_pledge(match))
+            if changed and match.id is not None:  # stored before: its fuller text is indexed again
+                completed.add(match.id)
+                if pledges is not None and not match.cited:
+                    pledges.add(_pledge(match))
             counts.seen_again += 1
             continue
         row = _new_commitment(speech.id, document.id, item)
@@ -147,26 +163,29 @@ def _mine_document(session, document: Document, speech: Speech, pledges: RegionP
         new_rows.append((row, relation))
         known.append(row)
         counts.new += 1
-    if new_rows:
-        session.add_all([row for row, _ in new_rows])
-        session.flush()  # one INSERT … RETURNING for the document's new pledges gives their ids
-        for row, relation in new_rows:
-            event = CommitmentEvent(commitment_id=row.id, at=row.created_at, action=relation or "flagged")
-            event.details = {"document_id": document.id, "related_id": row.related_id}
-            session.add(event)
+    if new_rows:  # one INSERT … RETURNING for the copy's new pledges gives their ids, in order
+        values = [{k: v for k, v in vars(row).items() if k != "id"} for row, _ in new_rows]
+        for (row, _), new_id in zip(new_rows, session.execute(INSERT_COMMITMENTS, values).scalars(), strict=True):
+            row.id = new_id
+        session.execute(insert(EVENTS), [
+            {"commitment_id": row.id, "at": row.created_at, "action": relation or "flagged",
+             "details": {"document_id": document.id, "related_id": row.related_id}}
+            for row, relation in new_rows
+        ])  # fmt: skip
     counts.fulfilment += _fulfilment_evidence(session, document, speech, pledges)
     if pledges is not None:  # this document's pledges are "earlier pledges" for the next documents of the place
         for row in known:
             if not row.cited and row.id not in pledges.position:
                 pledges.add(_pledge(row))
     document.commitments_hash = document.content_hash
+    return completed | {row.id for row, _ in new_rows}
 
 
-def _pledge(row: Commitment) -> Pledge:
+def _pledge(row) -> Pledge:
     return Pledge(row.id, row.speech_id, bigrams(row.action or row.text), row.deadline, row.quantities, row.status)
 
 
-def _link_across_speeches(row: Commitment, speech: Speech, pledges: RegionPledges | None) -> str | None:
+def _link_across_speeches(row: SimpleNamespace, speech: Speech, pledges: RegionPledges | None) -> str | None:
     """Link a pledge said again in a later speech of the same place: ``restated`` (same deadline and target,
     not flagged again) or ``changed`` (deadline or target moved: flagged again, both versions kept)."""
     if row.cited or pledges is None:
@@ -205,12 +224,13 @@ def _fulfilment_evidence(session, document: Document, speech: Speech, pledges: R
         ))  # fmt: skip
     now = datetime.now(UTC)
     events = [
-        CommitmentEvent(commitment_id=pledge.id, at=now, action="fulfilment",
-                        details={"document_id": document.id, "sentence": best.strip(), "suggest": "done"})
+        {"commitment_id": pledge.id, "at": now, "action": "fulfilment", "reviewer": None, "note": None,
+         "details": {"document_id": document.id, "sentence": best.strip(), "suggest": "done"}}
         for pledge, best in found
         if pledge.id in still_open and pledge.id not in recorded
     ]  # fmt: skip
-    session.add_all(events)
+    if events:
+        session.execute(insert(EVENTS), events)
     return len(events)
 
 
@@ -223,7 +243,7 @@ def fulfilment_events(db: Database, commitment_id: int) -> list[dict]:
         return [dict(row.details or {}, at=row.at.isoformat()) for row in rows]
 
 
-def _same_commitment(known: list[Commitment], text: str) -> Commitment | None:
+def _same_commitment(known: list, text: str):
     """The same pledge in another copy: equal, or one a part of the other (a copy cut mid-clause), or equal to the
     clause it was first stored with (its key) before a fuller copy completed it."""
     form = matching_text(text)
@@ -235,7 +255,7 @@ def _same_commitment(known: list[Commitment], text: str) -> Commitment | None:
     return None
 
 
-def _add_evidence(row: Commitment, document_id: int, item) -> bool:
+def _add_evidence(row, document_id: int, item) -> bool:
     """Record the copy as evidence; True when the copy's fuller clause replaced the pledge's text."""
     evidence = list(row.evidence or [])
     if document_id not in evidence:
@@ -248,16 +268,18 @@ def _add_evidence(row: Commitment, document_id: int, item) -> bool:
     return True
 
 
-def _new_commitment(speech_id: int, document_id: int, item) -> Commitment:
+def _new_commitment(speech_id: int, document_id: int, item) -> SimpleNamespace:
+    """A new pledge as a plain record with the ``commitments`` columns (``id`` once inserted)."""
     now = datetime.now(UTC)
-    return Commitment(
+    return SimpleNamespace(
+        id=None,
         speech_id=speech_id, key=commitment_key(item.text), text=item.text, sentence=item.sentence,
         action=item.action, deadline=item.deadline, deadline_precision=item.deadline_precision,
         deadline_text=item.deadline_text, deadline_resolved=item.deadline_resolved, quantities=item.quantities,
         strength=item.strength, tier=item.tier, topic=item.topic, cited=item.cited, actor=item.actor,
         actor_implicit=item.actor_implicit, counterparty=item.counterparty, status="new",
         flagged=not item.cited, document_id=document_id, start=item.start, end=item.end, evidence=[document_id],
-        created_at=now, updated_at=now,
+        related_id=None, relation=None, created_at=now, updated_at=now,
     )  # fmt: skip
 
 

@@ -1,0 +1,131 @@
+"""Commitment extraction in a worker process: the same commitments as in the loop, and safe when inputs change."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+from sqlalchemy import select, update
+
+from monitor.commitments import prefetch
+from monitor.commitments.evaluate import load_gold
+from monitor.commitments.extract import extract_commitments
+from monitor.commitments.track import mine_commitments
+from monitor.dedup.cluster import cluster_documents
+from monitor.extract.script import matching_text
+from monitor.postrun import process_new_documents
+from storage.database import Database
+from storage.documents import DocumentRecord, content_hash_of, store_documents
+from storage.models import Commitment, Document, Speech
+
+
+def gold_records() -> list[DocumentRecord]:
+    records = []
+    for number, gold in enumerate(load_gold()):
+        text = gold["text"]
+        url = f"http://gov.example/{number}"
+        analysis = {"match_text": matching_text(text), "doc_type": "speech", "speech_date": gold.get("speech_date"),
+                    "region_code": "330100"}  # fmt: skip
+        records.append(DocumentRecord(url=url, final_url=url, source="gov", source_kind="gov", http_status=200,
+                                      content_hash=content_hash_of(text, b""), raw_html=b"", text=text,
+                                      analysis=analysis))  # fmt: skip
+    return records
+
+
+def mined(db: Database) -> list[tuple]:
+    with db.read() as session:
+        rows = session.execute(
+            select(Document.url, Commitment.text, Commitment.deadline, Commitment.strength, Commitment.relation,
+                   Commitment.cited, Commitment.quantities)
+            .join(Document, Document.id == Commitment.document_id).order_by(Document.url, Commitment.start)
+        ).all()  # fmt: skip
+    return [tuple(str(value) for value in row) for row in rows]
+
+
+def test_mining_with_a_worker_stores_what_mining_in_the_loop_stores(tmp_path, monkeypatch, caplog):
+    submitted = []
+
+    class CountingPool(prefetch.ProcessPoolExecutor):
+        def submit(self, fn, *args, **kwargs):
+            submitted.append(len(args[0]))
+            return super().submit(fn, *args, **kwargs)
+
+    monkeypatch.setattr(prefetch, "ProcessPoolExecutor", CountingPool)
+    results = {}
+    for workers in ("0", "1"):
+        monkeypatch.setenv(prefetch.ENV_WORKERS, workers)
+        monkeypatch.setattr(prefetch, "MIN_DOCUMENTS", 0)  # the gold set is smaller than a real run
+        monkeypatch.setattr(prefetch, "BATCH", 3)
+        monkeypatch.setattr(prefetch, "WINDOW", 7)  # the worker waits for the loop, several times over
+        db = Database(f"sqlite:///{tmp_path / f'workers-{workers}.db'}")
+        try:
+            store_documents(db, gold_records())
+            with caplog.at_level(logging.INFO, logger="monitor.commitments.prefetch"):
+                counts = process_new_documents(db).mined  # the worker starts before clustering
+            results[workers] = (counts, mined(db))
+        finally:
+            db.close()
+    (loop_counts, in_loop), (worker_counts, with_worker) = results["0"], results["1"]
+    assert loop_counts.documents == worker_counts.documents >= 30
+    assert len(in_loop) > 300 and with_worker == in_loop
+    assert worker_counts == loop_counts
+    assert sum(submitted) == worker_counts.documents  # every copy went through the worker, none twice
+    logged = re.search(r"of (\d+) copies extracted ahead in a worker, (\d+) again", caplog.text)
+    ahead, again = map(int, logged.groups())
+    assert ahead + again == worker_counts.documents and ahead >= 0.9 * worker_counts.documents  # the guesses held
+
+
+def test_a_result_is_used_only_for_the_inputs_it_was_computed_from(database):
+    text = load_gold()[0]["text"]
+    ((_, key, found),) = prefetch.extract_batch([prefetch.MiningInput(7, text, "2019-07", None)])
+    ahead = prefetch.Prefetcher(database, workers=0)
+    for document_id in (7, 8, 9):
+        ahead.done[document_id] = (key, found)  # as if the worker had extracted them with these inputs
+    assert ahead.commitments(7, text, "2019-07", None) is found
+    moved = ahead.commitments(8, text, "2021-07", None)  # the speech's date changed meanwhile
+    assert moved is not found and moved == extract_commitments(text, "2021-07")
+    edited = text.replace("年底前", "9月底前", 1)
+    assert ahead.commitments(9, edited, "2019-07", None) == extract_commitments(edited, "2019-07")
+    assert ahead.commitments(10, text, "2019-07", None) == found  # never planned
+    assert (ahead.ahead, ahead.again) == (1, 3)
+
+
+def test_inputs_are_read_with_the_speech_date_before_the_copy_date(database):
+    store_documents(database, gold_records()[:3])
+    with database.read() as session:
+        ids = list(session.scalars(select(Document.id)))
+    before = {item.document_id: item for item in prefetch.read_inputs(database, ids)}
+    assert {item.speech_date for item in before.values()} == {g.get("speech_date") for g in load_gold()[:3]}
+    cluster_documents(database)
+    with database.write() as session:
+        speech_id, document_id = session.execute(select(Document.speech_id, Document.id).limit(1)).one()
+        session.execute(update(Speech).where(Speech.id == speech_id).values(speech_date="2018-05",
+                                                                            organization="某区人民政府"))  # fmt: skip
+    (item,) = [i for i in prefetch.read_inputs(database, [document_id]) if i.document_id == document_id]
+    assert (item.speech_date, item.organization) == ("2018-05", "某区人民政府")
+
+
+def test_the_worker_count_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv(prefetch.ENV_WORKERS, "0")
+    assert prefetch.mining_workers() == 0
+    monkeypatch.setenv(prefetch.ENV_WORKERS, "two")
+    with pytest.raises(ValueError, match="SPEECHWATCH_MINING_WORKERS"):
+        prefetch.mining_workers()
+    monkeypatch.delenv(prefetch.ENV_WORKERS)
+    assert prefetch.mining_workers() in (0, 1)
+
+
+def test_a_failing_worker_costs_the_head_start_not_the_run(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv(prefetch.ENV_WORKERS, "1")
+    monkeypatch.setattr(prefetch, "MIN_DOCUMENTS", 0)
+    monkeypatch.setattr(prefetch, "read_inputs", lambda db, ids: [object()])  # the worker cannot use these
+    db = Database(f"sqlite:///{tmp_path / 'broken.db'}")
+    try:
+        store_documents(db, gold_records()[:5])
+        cluster_documents(db)
+        counts = mine_commitments(db)
+    finally:
+        db.close()
+    assert counts.documents == 5 and counts.new > 20
+    assert "extracting in this process" in caplog.text
