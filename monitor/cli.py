@@ -643,7 +643,8 @@ def eval_extraction(gold_dir, output_format, show_pages) -> None:
         ("body F1 (chars)", lambda r: f"{r.f1:.3f}"),
         ("pages with chrome left", lambda r: f"{r.chrome_left_share:.1%}"),
     ]
-    for name in FIELDS + ("page_title", "speaker_post", "published_at", "truncated", "script", "region_code"):
+    shown = ("page_title", "speaker_post", "published_at", "truncated", "script", "region_code", "occasion")
+    for name in FIELDS + shown:
         rows.append((f"{name} accuracy", lambda r, n=name: "n/a" if r.accuracy(n) is None else f"{r.accuracy(n):.3f}"))
     rows.append(("ms per page", lambda r: f"{1000 * r.seconds / max(1, len(r.pages)):.1f}"))
     for label, cell in rows:

@@ -46,6 +46,7 @@ DOCUMENT_FIELDS = (
     "truncation_marker",
     "text_chars",
     "text",
+    "match_text",
 )
 ANALYSIS_EXPORT = DOCUMENT_FIELDS[DOCUMENT_FIELDS.index("speaker") : DOCUMENT_FIELDS.index("text_chars")]
 
@@ -72,6 +73,7 @@ def document_record(document: Document) -> dict:
         **{name: getattr(document, name) for name in ANALYSIS_EXPORT},
         "text_chars": len(document.text or ""),
         "text": document.text,
+        "match_text": document.match_text,
     }
 
 

@@ -564,3 +564,83 @@ def region_from_text(*texts: str | None) -> Region | None:
                 break
         return _make_region(code, "text")
     return None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The speaker's post: the level of division it heads
+
+
+_POST_ROLE = re.compile(r"([省市州盟区县旗])委(?:常委)?副?书记|副?([省市州盟区县旗])长")
+_POST_LEVEL = {"省": 0, "市": 1, "州": 1, "盟": 1, "区": 2, "县": 2, "旗": 2}
+
+
+def post_level(post: str | None) -> int | None:
+    """The level of the division a post heads, from its last role: 0 for 省长 / 省委书记, 1 for 市 / 州 / 盟, 2 for
+    区 / 县 / 旗 (``深圳市委常委、坪山区委书记`` is 2); None for posts that name no such role (管委会主任, 局长).
+    A 市 post may also head a county-level city (晋江市委书记): callers read 1 as "a city, perhaps county-level"."""
+    if not post:
+        return None
+    roles = _POST_ROLE.findall(_normalise(post))
+    if not roles:
+        return None
+    unit = next(u for u in roles[-1] if u)
+    return _POST_LEVEL[unit]
+
+
+def fit_to_post(region: Region | None, post: str | None, *evidence: str | None) -> Region | None:
+    """``region`` made as specific as the speaker's post says it is.
+
+    A region above the post's level (a provincial channel's 河南省 for a 市委书记, a SiteIDCode's city for a
+    区委书记) is narrowed by the first text in ``evidence`` that names a place inside it at a deeper level; a
+    district or county found for a 市 / 州 / 盟 post (the text's 柳江区 for a 市长) is widened to its city, since a
+    mayor does not head a district. County-level cities (晋江市) stay."""
+    level = post_level(post)
+    if region is None or level is None:
+        return region
+    if _level(region.code) < level:
+        for text in evidence:
+            deeper = region_from_text(text)
+            if deeper is not None and _level(deeper.code) > _level(region.code) and _contains(region.code, deeper.code):
+                region = deeper
+                break
+    if level == 1 and _level(region.code) == 2 and (region.district or "").endswith(("区", "县", "旗")):
+        parent = region.code[:2] + "0000" if region.code[:2] in _MUNICIPALITIES else region.code[:4] + "00"
+        if _real_name(parent):
+            region = _make_region(parent, region.source)
+    return region
+
+
+def region_from_mentions(text: str | None, level: int, min_count: int = 3) -> Region | None:
+    """The one place at ``level`` that a body names again and again (``九江在全省…``, ``九江分厅``, ``九江发展``),
+    for speeches whose header names no place (``市委书记在全市…大会上的讲话``). Short names count here without the
+    context ``region_from_text`` asks for, so the place must come up at least ``min_count`` times, at least twice
+    as often as any other place at that level, and never as a model or destination (``学习借鉴浙江经验``)."""
+    if not text:
+        return None
+    text = _normalise(text)
+    index = _index()
+    longest: dict[int, str] = {}
+    for last, key in index.automaton.iter(text):
+        start = last - len(key) + 1
+        if len(key) > len(longest.get(start, "")):
+            longest[start] = key
+    counts: dict[str, int] = {}
+    covered = 0
+    for start in sorted(longest):
+        key = longest[start]
+        end = start + len(key)
+        if start < covered:
+            continue
+        covered = end
+        if len(key) < 2 or _in_collocation(text, start, end):
+            continue
+        if _PASSING_BEFORE.search(text[max(0, start - 4) : start]) or _PASSING_AFTER.match(text, end):
+            continue
+        codes = {e.code for e in index.entries[key] if _level(e.code) == level and not _is_weak(key, e)}
+        if len(codes) == 1:
+            code = codes.pop()
+            counts[code] = counts.get(code, 0) + 1
+    ranked = sorted(counts.items(), key=lambda item: item[1], reverse=True)
+    if not ranked or ranked[0][1] < min_count or (len(ranked) > 1 and 2 * ranked[1][1] > ranked[0][1]):
+        return None
+    return _make_region(ranked[0][0], "text")

@@ -51,7 +51,20 @@ def test_extract_rejects_files_that_are_not_html(tmp_path):
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     empty = tmp_path / "empty.html"
     empty.write_bytes(b"")
-    for path, message in ((binary, "binary data"), (empty, "empty file")):
+    pdf = tmp_path / "attachment.html"
+    pdf.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("只是一段笔记，不是网页。", encoding="utf-8")
+    garbled = tmp_path / "garbled.html"
+    garbled.write_bytes(b"<html><body><p>" + bytes(range(0x80, 0x100)) * 8 + b"</p></body></html>")
+    cases = (
+        (binary, "binary data"),
+        (empty, "empty file"),
+        (pdf, "PDF file"),
+        (notes, "not an HTML page"),
+        (garbled, "cannot be decoded"),
+    )
+    for path, message in cases:
         result = CliRunner().invoke(main, ["extract", str(path), "--url", "http://a.gov.cn/"])
         assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
 

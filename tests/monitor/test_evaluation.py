@@ -40,6 +40,13 @@ def test_field_accuracy_floor(report, field):
     assert accuracy is not None and accuracy >= FLOOR_FIELD, wrong
 
 
+def test_region_code_accuracy_floor(report):
+    """Region codes from posts, SiteIDCode, site names and the body (one gold page names no place of its own)."""
+    accuracy = report.accuracy("region_code")
+    wrong = [p.name for p in report.pages if p.fields.get("region_code") is False]
+    assert accuracy is not None and accuracy >= FLOOR_FIELD, wrong
+
+
 def test_we_add_value_over_bare_trafilatura(gold, report):
     baseline = evaluate(gold, trafilatura_system, "trafilatura")
     assert report.f1 > baseline.f1

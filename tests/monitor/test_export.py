@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from monitor.cli import main
 from monitor.export import DOCUMENT_FIELDS
+from monitor.extract.script import matching_text
 from storage.documents import DocumentRecord, store_documents
 
 FETCHED = datetime(2024, 4, 2, 7, 30, 15, tzinfo=UTC)
@@ -200,3 +201,17 @@ def test_timestamps_say_they_are_utc(stored, db_url):
             moment = datetime.fromisoformat(row[name])
             assert moment.utcoffset() is not None, (name, row[name])
             assert moment == FETCHED
+
+
+def test_a_traditional_copy_exports_its_simplified_matching_text(database, db_url):
+    text = "優化營商環境大會講話稿\n確保2020年9月底前至少完成一宗「標準地」出讓。"
+    url = "http://www.fanwen365.net/a/1.html"
+    record = DocumentRecord(url=url, final_url=url, source="fanwen365", source_kind="template", http_status=200,
+                            content_hash="f" * 64, raw_html=b"<p></p>", text=text, fetched_at=FETCHED,
+                            analysis={"script": "traditional", "match_text": matching_text(text)})  # fmt: skip
+    store_documents(database, [record])
+    result = export(db_url, "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    (row,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert row["script"] == "traditional" and row["text"] == text
+    assert "优化营商环境" in row["match_text"] and "标准地" in row["match_text"] and "營" not in row["match_text"]

@@ -75,6 +75,38 @@ def test_binary_bytes_raise(body):
         decode_html(body)
 
 
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj", "PDF"),  # no NUL in the first bytes
+        (b"PK\x03\x04\x14\x00\x06\x00word/document.xml", "docx"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x01" * 40, "doc, xls"),
+        (b"{\\rtf1\\ansi\\ansicpg936 <b>", "RTF"),
+    ],
+)
+def test_saved_attachments_are_named(body, kind):
+    with pytest.raises(DecodeError, match=rf"binary data \(.*{kind}.*\)"):
+        decode_html(body)
+
+
+@pytest.mark.parametrize("body", ['{"title": "讲话", "a": [1, 2]}'.encode(), b"x < y and y > z", b"<<>> 1 0 obj"])
+def test_text_with_angle_brackets_but_no_tags_raises(body):
+    with pytest.raises(DecodeError, match="no markup"):
+        decode_html(body)
+
+
+def test_bytes_no_encoding_reads_raise():
+    garbage = bytes(b for b in range(0x80, 0x100) if b not in (0x85, 0xA0)) * 8  # invalid UTF-8 and GB18030 runs
+    with pytest.raises(DecodeError, match="cannot be decoded"):
+        decode_html(b'<html><head><meta charset="utf-8"></head><body><p>' + garbage + b"</p></body></html>")
+
+
+def test_a_few_broken_bytes_are_tolerated():
+    page = '<html><head><meta charset="utf-8"></head><body><p>营商环境</p></body></html>'.encode()
+    text, encoding = decode_html(page.replace(b"</p>", b"\xff</p>"))
+    assert encoding == "utf-8" and "营商环境" in text
+
+
 def test_text_without_markup_raises():
     with pytest.raises(DecodeError, match="no markup"):
         decode_html("这不是网页，只是一段纯文本。".encode())

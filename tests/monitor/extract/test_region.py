@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from monitor.extract import region as region_mod
-from monitor.extract.region import Region, region_from_site_id, region_from_text, region_name
+from monitor.extract.region import (
+    Region,
+    fit_to_post,
+    post_level,
+    region_from_mentions,
+    region_from_site_id,
+    region_from_text,
+    region_name,
+)
 
 EXTRA_CSV = Path(region_mod.__file__).with_name("data") / "regions_extra.csv"
 
@@ -306,3 +314,55 @@ def test_importing_the_module_loads_neither_cpca_nor_its_dependencies():
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+# --- the speaker's post fixes the level ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("post", "level"),
+    [
+        ("河北省人民政府副省长", 0),
+        ("市委书记", 1),
+        ("湖州市委副书记、市长", 1),
+        ("大理州人民政府州长", 1),
+        ("區委書記", 2),
+        ("县委副书记、县长", 2),
+        ("深圳市委常委、坪山区委书记", 2),
+        ("管委会主任", None),
+        ("市市场监管局局长", None),
+        (None, None),
+    ],
+)
+def test_post_level(post, level):
+    assert post_level(post) == level
+
+
+def test_a_coarse_region_is_narrowed_by_evidence_inside_it():
+    province = region_from_text("河南省")
+    assert fit_to_post(province, "市委书记", "2月10日，郑州市召开全市优化营商环境大会").code == "410100"
+    city = region_from_site_id("3306210034")  # 绍兴县's old code, abolished in 2013: falls back to the city
+    assert city.code == "330600"
+    assert fit_to_post(city, "区委书记", "绍兴市柯桥区人民政府").code == "330603"
+    # evidence outside the region, or no deeper, changes nothing
+    assert fit_to_post(city, "区委书记", "杭州市西湖区人民政府", "绍兴市").code == "330600"
+
+
+def test_a_district_found_for_a_mayor_is_widened_to_the_city():
+    district = region_from_text("柳州市柳江区")
+    assert district.code == "450206"
+    assert fit_to_post(district, "市长").code == "450200"
+    assert fit_to_post(district, "区长").code == "450206"
+    assert fit_to_post(region_from_text("晋江市委书记"), "晋江市委书记").code == "350582"  # county-level city stays
+    assert fit_to_post(region_from_text("天津市滨海新区"), "市长").code == "120000"
+    assert fit_to_post(None, "市长") is None
+
+
+def test_a_place_the_body_names_again_and_again():
+    body = "今年以来，九江在全省营商环境评价中排名第4位。\n打造九江分厅。\n九江发展的金字招牌。"
+    assert region_from_mentions(body, 1).code == "360400"
+    assert region_from_mentions(body, 2) is None  # no county named
+    assert region_from_mentions("九江在全省排名第4位，九江分厅", 1) is None  # twice is not enough
+    # models and destinations do not count, nor does a place as often named as another
+    assert region_from_mentions("学习借鉴深圳经验，对标深圳，向深圳看齐，九江", 1) is None
+    assert region_from_mentions("九江、九江、九江与赣州、赣州、赣州", 1) is None
