@@ -24,13 +24,12 @@ def apply_chrome_counts(session: Session, dialect: str, host: str, pages: int, k
             )
         )
     rows = [{"host": host, "line_key": key, "pages": delta} for key, delta in keys.items() if delta]
-    for start in range(0, len(rows), 500):
-        statement = insert(ChromeLine).values(rows[start : start + 500])
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["host", "line_key"], set_={"pages": ChromeLine.pages + statement.excluded.pages}
-            )
+    if rows:  # one cached statement, executed for many rows (a multi-VALUES statement compiled anew each time)
+        statement = insert(ChromeLine)
+        statement = statement.on_conflict_do_update(
+            index_elements=["host", "line_key"], set_={"pages": ChromeLine.pages + statement.excluded.pages}
         )
+        session.execute(statement, rows)
 
 
 def load_chrome_counts(db: Database, host: str, min_pages: int = 2) -> tuple[int, dict[int, int]]:

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 from sqlalchemy import insert, select
+from sqlalchemy.orm import load_only
 
 from monitor.commitments.pledges import OPEN, Pledge, RegionPledges, bigrams, forget, region_pledges
 from monitor.commitments.prefetch import Prefetcher
@@ -20,6 +21,8 @@ from storage.search import index_commitments
 MINED_TYPES = ("speech", "speech_report", "transcript")
 COMMITMENTS, EVENTS = Commitment.__table__, CommitmentEvent.__table__
 INSERT_COMMITMENTS = insert(COMMITMENTS).returning(COMMITMENTS.c.id, sort_by_parameter_order=True)
+MINED_COLUMNS = [load_only(Document.text, Document.speech_date, Document.speech_id, Document.content_hash,
+                           Document.commitments_hash)]  # not the raw page  # fmt: skip
 TRANSITIONS = {
     "accept": ({"new", "rejected", "accepted"}, "accepted"),
     "reject": ({"new", "accepted"}, "rejected"),
@@ -107,7 +110,7 @@ def mine_commitments(db: Database, prefetcher: Prefetcher | None = None) -> Mine
                 with db.write() as session:
                     changed: set[int] = set()  # commitments whose text is new or changed: indexed for search
                     for document_id in unit:
-                        document = session.get(Document, document_id)
+                        document = session.get(Document, document_id, options=MINED_COLUMNS)
                         speech = session.get(Speech, document.speech_id) if document and document.speech_id else None
                         if document is None or speech is None:
                             continue
