@@ -17,6 +17,7 @@ from email.utils import format_datetime
 from functools import cache
 from pathlib import Path
 from string import Template
+from urllib.parse import urljoin
 
 from monitor.sampleweb.speeches import Speech, load_speeches
 
@@ -93,12 +94,22 @@ def default_sites() -> dict[str, Site]:
 
 
 def ground_truth(sites: dict[str, Site]) -> list[dict]:
-    """One record per page that has a ground truth: URL, kind, speech ids, expected metadata."""
+    """One record per page served: URL and kind; an article also its speech ids, expected metadata and traps.
+
+    Articles and trap pages carry the truth built with them; the other pages are ``list`` pages (HTML lists,
+    pager pages, the Hanweb XML), ``robots`` (robots.txt) and ``trap:redirect`` hops (status and target).
+    """
     rows = []
     for host, site in sorted(sites.items()):
         for path, page in sorted(site.pages.items()):
+            url = f"http://{host}{path}"
             if page.truth is not None:
-                rows.append({"url": f"http://{host}{path}", **page.truth})
+                rows.append({"url": url, **page.truth})
+            elif page.status in (301, 302):
+                location = urljoin(url, page.headers["Location"])
+                rows.append({"url": url, "kind": "trap:redirect", "status": page.status, "location": location})
+            else:
+                rows.append({"url": url, "kind": "robots" if path == "/robots.txt" else "list"})
     return rows
 
 
@@ -278,6 +289,14 @@ def _article_page(site: Site, text: str, entry: dict, truth: dict | None) -> Pag
     )
     if "header_charset" in entry:
         page.content_type = f"text/html; charset={entry['header_charset']}"
+    if truth is not None:  # the traps this article is behind, for tests and measurements
+        traps = [
+            ("slow", page.delay > 0),
+            ("retry_500", page.flaky),
+            ("wrong_charset_header", "header_charset" in entry),
+            ("redirect_chain", bool(entry.get("redirect_from"))),
+        ]
+        truth["traps"] = [name for name, present in traps if present]
     return page
 
 

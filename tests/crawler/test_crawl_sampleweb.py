@@ -110,8 +110,8 @@ async def test_rerun_is_idempotent_and_sends_conditional_requests(sample_web, db
         runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
     assert second == first  # same rows, same ids, nothing re-stored
     articles = [r for r in sample_web.fetched() if f"http://{r.host}{r.path}" in expected_urls()]
-    conditional = [r for r in articles if "if-none-match" in r.headers]
-    assert articles and conditional == articles  # every stored article was asked for conditionally
+    conditional = [r for r in articles if "if-none-match" in r.headers and "if-modified-since" in r.headers]
+    assert articles and conditional == articles  # every stored article was asked for with both validators
     assert sample_web.fetched(status=304)
     assert sum(s.get("speechwatch/documents_new", 0) for s in stats.values()) == 0
     assert sum(s.get("speechwatch/not_modified", 0) for s in stats.values()) == len(first)

@@ -6,13 +6,15 @@ import html
 import http.client
 import json
 import re
+import socket
 import threading
+import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import opencc
 import pytest
@@ -518,7 +520,121 @@ def test_hard_broken_pages_break_lines_mid_sentence(storable_pages):
         assert page.count("<br>\n") >= 10, row["url"]
 
 
+def test_every_served_page_has_a_ground_truth_row(sample_web):
+    rows = {r["url"]: r for r in truth_rows()}
+    served = {f"http://{host}{path}" for host, site in default_sites().items() for path in site.pages}
+    assert set(rows) == served
+    lists = [url for url, row in rows.items() if row["kind"] == "list"]
+    assert {urlsplit(url).hostname for url in lists} == {PINGSHAN, HUZHOU, GWFANWEN, FANWEN365}
+    for url in lists:
+        status, _, body = proxy_get(sample_web, url)
+        assert status == 200 and body, url
+    hops = [row for row in rows.values() if row["kind"] == "trap:redirect"]
+    assert [row["status"] for row in hops] == [301, 302]
+    for row in hops:
+        status, headers, _ = proxy_get(sample_web, row["url"])
+        assert status == row["status"] and urljoin(row["url"], headers["location"]) == row["location"]
+
+
+def test_article_rows_name_the_traps_they_are_behind():
+    traps = {r["url"]: r["traps"] for r in truth_rows(STORABLE)}
+    behind = {name for names in traps.values() for name in names}
+    assert behind == {"slow", "retry_500", "wrong_charset_header", "redirect_chain"}
+    assert traps[f"http://{HUZHOU}{HUZHOU_FLAKY_PATH}"] == ["retry_500"]
+    assert traps[WRONG_CHARSET] == ["wrong_charset_header"]
+    assert traps[f"http://{HUZHOU}/art/2019/7/24/art_1229213526_3826614.html"] == ["redirect_chain"]
+
+
+def test_slow_pages_answer_late(sample_web):
+    slow = [r["url"] for r in truth_rows(STORABLE) if "slow" in r["traps"]]
+    assert {urlsplit(url).hostname for url in slow} == {PINGSHAN, GWFANWEN}
+    for url in slow:
+        started = time.monotonic()
+        status, _, _ = proxy_get(sample_web, url)
+        assert status == 200 and time.monotonic() - started >= page_of(url).delay >= 1.0, url
+
+
+def test_article_urls_follow_each_cms_scheme():
+    for row in truth_rows(STORABLE):
+        host, path = urlsplit(row["url"]).hostname, urlsplit(row["url"]).path
+        if host == PINGSHAN:  # TRS: /YYYYMM/tYYYYMMDD_<id>.html
+            match = re.fullmatch(r"/zwgk/ldjh/(\d{6})/t(\d{8})_\d+\.html", path)
+            assert match and match.group(2).startswith(match.group(1)), path
+        elif host == HUZHOU:  # Hanweb: /art/YYYY/M/D/art_<col>_<id>.html
+            assert re.fullmatch(r"/art/\d{4}/[1-9]\d?/[1-9]\d?/art_1229213526_\d+\.html", path), path
+
+
+def test_trs_pages_carry_the_guideline_meta_tags_and_article_chrome(storable_pages):
+    urls = [url for url in storable_pages if urlsplit(url).hostname == PINGSHAN]
+    assert urls
+    for url in urls:
+        page = decode(url, storable_pages[url][2])
+        for name in ("SiteName", "SiteDomain", "SiteIDCode", "ColumnName", "ArticleTitle", "PubDate", "ContentSource"):
+            assert f'name="{name}"' in page, (url, name)
+        info = text_between(page, '<div class="info">', "</div>")
+        for chrome in ("发布时间", "来源", "字号", "打印"):
+            assert chrome in info, (url, chrome)
+
+
+def test_hanweb_bodies_sit_between_the_zjeg_rss_markers(storable_pages):
+    speeches = load_speeches()
+    rows = [r for r in truth_rows(STORABLE) if urlsplit(r["url"]).hostname == HUZHOU and r["url"] in storable_pages]
+    assert {r["kind"] for r in rows} >= {"speech", "speech_report", "notice"}
+    for row in rows:
+        page = decode(row["url"], storable_pages[row["url"]][2])
+        body = text_between(page, "<!--ZJEG_RSS.content.begin-->", "<!--ZJEG_RSS.content.end-->")
+        for paragraph in speeches[row["speeches"][0]].paragraphs:
+            assert "".join(paragraph.split()) in body, row["url"]
+
+
+def test_template_site_pages_carry_promotion_views_and_related_lists(storable_pages):
+    rows = [r for r in truth_rows(STORABLE) if urlsplit(r["url"]).hostname == GWFANWEN]
+    assert any(re.match(r"\d{8}:.*讲话稿$", r["page_title"]) for r in rows)  # retitled copies
+    for row in rows:
+        page = decode(row["url"], storable_pages[row["url"]][2])
+        promo = text_between(page, '<div class="promo">', "</div>")
+        assert all(word in promo for word in ("公众号", "微信", "代写")), row["url"]
+        assert re.search(r'<span class="views">\d+</span>', page), row["url"]
+        related = page[page.index('<div class="related">') :]
+        assert related.count("<li><a href=") >= 3, row["url"]
+
+
+def test_speeches_have_the_full_structure_of_the_genre():
+    speeches = [s for s in load_speeches().values() if s.doc_type == "speech"]
+    assert len({s.speaker for s in speeches}) >= 12
+    assert {"safety", "rural", "investment"} <= {s.topic for s in speeches}
+    for speech in speeches:
+        assert re.fullmatch(r"——在.+上的讲话", speech.subtitle), speech.id
+        assert speech.speaker and speech.speaker_post, speech.id
+        assert re.fullmatch(r"（(20(19|2[0-5]))年\d{1,2}月(\d{1,2}日)?）", speech.date_line), speech.id
+        paragraphs = speech.paragraphs
+        assert paragraphs[0] == "同志们：", speech.id
+        assert sum(bool(re.match(r"[一二三四五]、", p)) for p in paragraphs) >= 2, speech.id
+        assert speech.commitments and speech.not_commitments, speech.id  # promises and past achievements
+        assert any(re.search(r"\d", c) for c in speech.commitments), speech.id  # with quantities
+
+
 # -- the CLI -----------------------------------------------------------------------------------------------
+
+
+def test_cli_serves_the_sample_web_on_the_given_port(monkeypatch):
+    with socket.socket() as probe:  # a port that was free a moment ago
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    answers = []
+
+    def serve_briefly(web: SampleWeb) -> None:  # instead of serving until Ctrl-C: one request, then return
+        web.start()
+        try:
+            answers.append(proxy_get(web, f"http://{HUZHOU}/col/col1229213526/index.html")[0])
+        finally:
+            web.stop()
+
+    monkeypatch.setattr(SampleWeb, "serve_forever", serve_briefly)
+    result = CliRunner().invoke(main, ["sampleweb", "--port", str(port)])
+    assert result.exit_code == 0, result.output
+    assert f"http://127.0.0.1:{port}" in result.output
+    assert answers == [200]
 
 
 def test_cli_prints_the_ground_truth_as_jsonl():
@@ -536,7 +652,7 @@ def test_cli_prints_the_ground_truth_as_jsonl():
             assert isinstance(row["speeches"], list) and row["speeches"]
             assert isinstance(row["truncated"], bool)
         else:
-            assert row["kind"].startswith("trap:"), row
+            assert row["kind"] in ("list", "robots") or row["kind"].startswith("trap:"), row
     kinds = {row["kind"] for row in rows}
     assert kinds >= STORABLE
     assert kinds >= {"trap:antibot_412", "trap:antibot_200", "trap:missing", "trap:robots_disallowed"}
