@@ -137,3 +137,26 @@ async def test_chrome_is_learned_per_host_and_counted_once(sample_web, store_url
     with Database(store_url) as db, db.read() as session:
         pages = session.scalar(select(ChromeHost.pages).where(ChromeHost.host == "www.gwfanwen.com"))
     assert pages == len(expected_urls("www.gwfanwen.com"))
+
+
+@pytest_twisted.ensureDeferred
+async def test_documents_are_written_in_batches_by_the_writer_thread(sample_web, db_url, monkeypatch):
+    import threading
+
+    import crawler.pipelines as pipelines
+
+    calls: list[tuple[str, int]] = []
+    original = pipelines.store_documents
+
+    def recording(db, batch):
+        calls.append((threading.current_thread().name, len(batch)))
+        return original(db, batch)
+
+    monkeypatch.setattr(pipelines, "store_documents", recording)
+    reactor_thread = threading.current_thread().name
+    await crawl_in_process("gwfanwen", db_url, sample_web.proxy_url, SPEECHWATCH_BATCH_SIZE=3)
+    stored = stored_urls(db_url)
+    assert stored and sum(size for _, size in calls) == len(stored)  # every document went through a batch
+    assert max(size for _, size in calls) == 3 and len(calls) >= len(stored) / 3
+    assert {name for name, _ in calls} != {reactor_thread}
+    assert all("speechwatch-writer" in name for name, _ in calls)  # the one writer thread, never the reactor's
