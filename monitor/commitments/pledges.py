@@ -38,6 +38,7 @@ class Pledge:
     deadline: str | None
     quantities: list | None
     status: str
+    restated: bool = False  # said again with the same deadline and target: its first saying takes the evidence
 
 
 class RegionPledges:
@@ -89,8 +90,8 @@ class RegionPledges:
         """Post the pledge under its |grams| − ⌈FULFILMENT·|grams|⌉ + 1 rarest bigrams: a clause repeating at least
         that share of them holds one of these (any subset of that size would do; the rarest keep lists short)."""
         entry = self.entries[position]
-        if entry is None or not entry.grams:
-            return
+        if entry is None or not entry.grams or entry.restated:
+            return  # a restatement is not asked about: a report of completion goes to the pledge it restates
         size = len(entry.grams) - math.ceil(FULFILMENT * len(entry.grams) - 1e-9) + 1
         for gram in sorted(entry.grams, key=lambda gram: (len(self.index[gram]), gram))[:size]:
             self.prefix[gram].append(position)
@@ -185,7 +186,7 @@ def forget(store: str) -> None:
 def _region_rows(region_code: str):
     return (
         select(Commitment.id, Commitment.speech_id, Commitment.action, Commitment.text, Commitment.deadline,
-               Commitment.quantities, Commitment.status)
+               Commitment.quantities, Commitment.status, Commitment.relation)
         .join(Speech, Speech.id == Commitment.speech_id)
         .where(Speech.region_code == region_code, Commitment.cited.is_(False))
     )  # fmt: skip
@@ -195,8 +196,9 @@ def _read(session: Session, region_code: str, after_id: int | None = None, updat
     query = _region_rows(region_code)
     if after_id is not None:
         query = query.where(or_(Commitment.id > after_id, Commitment.updated_at >= updated_since))
-    for id_, speech_id, action, text, deadline, quantities, status in session.execute(query.order_by(Commitment.id)):
-        yield Pledge(id_, speech_id, bigrams(action or text), deadline, quantities, status)
+    rows = session.execute(query.order_by(Commitment.id))
+    for id_, speech_id, action, text, deadline, quantities, status, relation in rows:
+        yield Pledge(id_, speech_id, bigrams(action or text), deadline, quantities, status, relation == "restated")
 
 
 def _stored_fingerprint(session: Session, region_code: str) -> tuple[int, int, int]:

@@ -185,7 +185,15 @@ def _mine_document(session, document: Document, speech: Speech, pledges: RegionP
 
 
 def _pledge(row) -> Pledge:
-    return Pledge(row.id, row.speech_id, bigrams(row.action or row.text), row.deadline, row.quantities, row.status)
+    return Pledge(
+        row.id,
+        row.speech_id,
+        bigrams(row.action or row.text),
+        row.deadline,
+        row.quantities,
+        row.status,
+        row.relation == "restated",
+    )
 
 
 def _link_across_speeches(row: SimpleNamespace, speech: Speech, pledges: RegionPledges | None) -> str | None:

@@ -177,3 +177,29 @@ def test_a_short_clause_said_again_after_a_fuller_copy_completed_it_is_the_same_
     with database.read() as session:
         (row,) = session.scalars(select(Commitment)).all()
     assert row.text == "区政务服务中心要在年底前建成服务专区"
+
+
+def test_a_report_of_completion_goes_to_the_first_saying_of_a_restated_pledge(database):
+    pledge = "确保2023年9月底前至少完成一宗“标准地”出让。"
+    speeches = [
+        FILLER + "区政务服务中心要在2023年10月底前建成企业服务专区。\n" + pledge,
+        FILLER.replace("过去一年", "一年来") + "要加快推进工业用地改革。\n" + pledge + "\n再见。",
+        FILLER.replace("过去一年", "半年来") + "要持续深化商事制度改革。\n" + pledge + "\n谢谢大家。",
+    ]
+    for number, text in enumerate(speeches):
+        store_documents(database, [_speech_record(f"http://gov/2023-0{number + 1}", text, f"2023-0{number + 1}")])
+        cluster_documents(database)
+        mine_commitments(database)
+    report = (
+        "9月28日，区自然资源局发布消息，我区首宗“标准地”已完成出让，标志着“标准地”改革取得实质性进展。"
+        "下一步，区里将总结经验，在更多产业园区推广。" * 3
+    )
+    store_documents(database, [_speech_record("http://gov/report", report, "2023-09-28")])
+    cluster_documents(database)
+    counts = mine_commitments(database)
+    with database.read() as session:
+        query = select(Commitment).where(Commitment.text.contains("标准地")).order_by(Commitment.id)
+        land = session.scalars(query).all()
+        events = session.scalars(select(CommitmentEvent).where(CommitmentEvent.action == "fulfilment")).all()
+    assert [row.relation for row in land] == [None, "restated", "restated"]
+    assert counts.fulfilment == 1 and [event.commitment_id for event in events] == [land[0].id]
