@@ -37,6 +37,7 @@ sys.path.insert(0, str(BENCH_DIR))
 import synthetic_site  # noqa: E402
 
 PHASES = ("extract", "store", "re-extract", "cluster", "commitments")
+MINING_PARTS = ("waiting for the worker", "links", "fulfilment", "search index", "pledge index")  # inside mining
 
 
 @dataclass
@@ -49,7 +50,7 @@ class RunStats:
 
     @property
     def rest(self) -> float:
-        return self.total - sum(self.parts.values())
+        return self.total - sum(self.parts.get(phase, 0.0) for phase in PHASES)
 
 
 TIMES: dict[str, float] = {}
@@ -73,6 +74,13 @@ def instrument(commitments: bool) -> None:
         (postrun, "mine_commitments", "commitments"),
     ):
         setattr(module, name, _timed(phase, getattr(module, name)))
+    import monitor.commitments.track as track
+    from monitor.commitments.prefetch import Prefetcher
+
+    Prefetcher.take = _timed("waiting for the worker", Prefetcher.take)
+    for name, part in (("_link_across_speeches", "links"), ("_fulfilment_evidence", "fulfilment"),
+                       ("index_commitments", "search index"), ("_region_pledges", "pledge index")):  # fmt: skip
+        setattr(track, name, _timed(part, getattr(track, name)))
 
 
 def _timed(phase: str, original: Callable) -> Callable:
@@ -215,6 +223,8 @@ def report(runs: list[RunStats], size: int) -> None:
             f"  {label:<11} docs {first:>7,}–{last:<7,} pipeline {total:6.1f} ms/doc [{shown}, rest (WARC read,"
             f" runs) {rest:.1f}]   trafilatura {base:5.1f} ms/doc   ratio {base / total:.2f}x"
         )
+        mining = {p: sum(r.parts.get(p, 0.0) for r in group) / docs * 1000 for p in MINING_PARTS}
+        print(f"  {'':<11} within commitments: " + ", ".join(f"{p} {v:.1f}" for p, v in mining.items()))
         rows.append((total, parts))
     (first_total, first_parts), (last_total, last_parts) = rows
     growth = ", ".join(f"{p} x{last_parts[p] / first_parts[p]:.2f}" for p in PHASES if first_parts[p] > 0.05)

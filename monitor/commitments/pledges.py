@@ -39,6 +39,18 @@ class Pledge:
     quantities: list | None
     status: str
     restated: bool = False  # said again with the same deadline and target: its first saying takes the evidence
+    digest: int = 0  # of the stored fields it was built from (``refresh`` skips a row read again unchanged)
+
+
+def pledge_digest(speech_id: int, action: str, deadline: str | None, quantities: list | None, status: str,
+                  restated: bool) -> int:  # fmt: skip
+    return hash((speech_id, action, deadline, repr(quantities), status, restated))
+
+
+def make_pledge(id_: int, speech_id: int, action: str, deadline: str | None, quantities: list | None, status: str,
+                restated: bool = False) -> Pledge:  # fmt: skip
+    digest = pledge_digest(speech_id, action, deadline, quantities, status, restated)
+    return Pledge(id_, speech_id, bigrams(action), deadline, quantities, status, restated, digest)
 
 
 class RegionPledges:
@@ -67,8 +79,12 @@ class RegionPledges:
         rows after that (a pledge deleted, moved to another speech or place): then it must be loaded again."""
         checked_at = datetime.now(UTC)
         since = (self.checked_at or checked_at) - SLACK
-        for pledge in _read(session, region_code, after_id=max(self.position, default=0), updated_since=since):
-            self.add(pledge)
+        for row in _rows(session, region_code, after_id=max(self.position, default=0), updated_since=since):
+            position = self.position.get(row[0])
+            entry = self.entries[position] if position is not None else None
+            if entry is not None and entry.digest == pledge_digest(*row[1:]):
+                continue  # this process added it as it is stored (the last run's own pledges come back here)
+            self.add(make_pledge(*row))
         self.checked_at = checked_at
         live = [entry for entry in self.entries if entry is not None]
         mine = (len(live), sum(e.id for e in live), sum(e.speech_id for e in live))
@@ -192,13 +208,19 @@ def _region_rows(region_code: str):
     )  # fmt: skip
 
 
-def _read(session: Session, region_code: str, after_id: int | None = None, updated_since: datetime | None = None):
+def _rows(session: Session, region_code: str, after_id: int | None = None, updated_since: datetime | None = None):
+    """``(id, speech_id, action, deadline, quantities, status, restated)`` of the place's pledges."""
     query = _region_rows(region_code)
     if after_id is not None:
         query = query.where(or_(Commitment.id > after_id, Commitment.updated_at >= updated_since))
     rows = session.execute(query.order_by(Commitment.id))
     for id_, speech_id, action, text, deadline, quantities, status, relation in rows:
-        yield Pledge(id_, speech_id, bigrams(action or text), deadline, quantities, status, relation == "restated")
+        yield id_, speech_id, action or text, deadline, quantities, status, relation == "restated"
+
+
+def _read(session: Session, region_code: str):
+    for row in _rows(session, region_code):
+        yield make_pledge(*row)
 
 
 def _stored_fingerprint(session: Session, region_code: str) -> tuple[int, int, int]:

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from sqlalchemy import insert, select
 from sqlalchemy.orm import load_only
 
-from monitor.commitments.pledges import OPEN, Pledge, RegionPledges, bigrams, forget, region_pledges
+from monitor.commitments.pledges import OPEN, Pledge, RegionPledges, bigrams, forget, make_pledge, region_pledges
 from monitor.commitments.prefetch import Prefetcher
 from monitor.extract.script import matching_text
 from storage.database import Database
@@ -185,10 +185,10 @@ def _mine_document(session, document: Document, speech: Speech, pledges: RegionP
 
 
 def _pledge(row) -> Pledge:
-    return Pledge(
+    return make_pledge(
         row.id,
         row.speech_id,
-        bigrams(row.action or row.text),
+        row.action or row.text,
         row.deadline,
         row.quantities,
         row.status,

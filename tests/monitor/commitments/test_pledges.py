@@ -108,6 +108,10 @@ def test_the_cached_index_follows_the_store_between_runs(database) -> None:
     with database.read() as session:
         second = region_pledges(session, store, "330502")
     assert second is first  # brought up to date, not read again
+    slots = len(second.entries)
+    with database.read() as session:
+        assert region_pledges(session, store, "330502") is first
+    assert len(first.entries) == slots  # rows read again but stored as indexed are not indexed twice
     assert second.most_similar("实现企业开办全程网办", 0, 0.5).speech_id != 0
     assert second.fulfilled(["已建成一网通办平台"], 0, 0.5) == []
     with database.write() as session:  # a pledge deleted (a merge): the index is read again
