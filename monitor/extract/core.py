@@ -239,32 +239,23 @@ def _place(result: Extraction, page_meta: dict[str, str], site_evidence: list[st
 
     Template sites name no place of their own, so their evidence is the speech itself.
     """
-    try:
-        from monitor.extract.region import (
-            fit_to_post,
-            post_level,
-            region_from_mentions,
-            region_from_site_id,
-            region_from_text,
-            region_name,
-        )
-    except ImportError:  # pragma: no cover - the region module is optional during development
-        return
+    from monitor.extract import region as places  # imported on first use: it loads the division table
+
     evidence = [t for t in (result.speaker_post, result.organization, result.title, result.occasion) if t]
-    region = region_from_text(*evidence) if evidence else None
+    region = places.region_from_text(*evidence) if evidence else None
     if region is None and page_meta.get("SiteIDCode"):
-        region = region_from_site_id(page_meta["SiteIDCode"])
+        region = places.region_from_site_id(page_meta["SiteIDCode"])
     if region is None and site_evidence:
-        region = region_from_text(*site_evidence)
+        region = places.region_from_text(*site_evidence)
     if region is None and paragraphs:
-        region = region_from_text(*paragraphs[:3])
-    region = fit_to_post(region, result.speaker_post, *site_evidence, *paragraphs[:3])
-    level = post_level(result.speaker_post)
+        region = places.region_from_text(*paragraphs[:3])
+    region = places.fit_to_post(region, result.speaker_post, *site_evidence, *paragraphs[:3])
+    level = places.post_level(result.speaker_post)
     if region is None and paragraphs and level is not None:
-        region = region_from_mentions("\n".join(paragraphs), level)
+        region = places.region_from_mentions("\n".join(paragraphs), level)
     if region is not None:
         result.region_code = region.code
-        result.region = region_name(region.code) or None  # 天津市滨海新区, not 天津市天津市滨海新区
+        result.region = places.region_name(region.code) or None  # 天津市滨海新区, not 天津市天津市滨海新区
     result.organization = _organization(result, page_meta)
 
 
