@@ -278,6 +278,7 @@ class CommitmentEvent(Base):
     reviewer: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict | None] = mapped_column(JSON)
+    document_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the copy it came from (mining's events)
 
 
 class Digest(Base):

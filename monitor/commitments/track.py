@@ -171,7 +171,7 @@ def _mine_document(session, document: Document, speech: Speech, pledges: RegionP
         for (row, _), new_id in zip(new_rows, session.execute(INSERT_COMMITMENTS, values).scalars(), strict=True):
             row.id = new_id
         session.execute(insert(EVENTS), [
-            {"commitment_id": row.id, "at": row.created_at, "action": relation or "flagged",
+            {"commitment_id": row.id, "at": row.created_at, "action": relation or "flagged", "document_id": document.id,
              "details": {"document_id": document.id, "related_id": row.related_id}}
             for row, relation in new_rows
         ])  # fmt: skip
@@ -224,18 +224,19 @@ def _fulfilment_evidence(session, document: Document, speech: Speech, pledges: R
         return 0
     found = pledges.fulfilled(sentences, speech.id, FULFILMENT_SIMILAR)
     still_open, recorded = set(), set()  # reviewed since the run loaded the place; evidence of this copy already
-    this_copy = CommitmentEvent.details["document_id"].as_integer() == document.id
     for start in range(0, len(found), IN_BATCH):
         ids = [pledge.id for pledge, _ in found[start : start + IN_BATCH]]
         still_open.update(session.scalars(select(Commitment.id).where(Commitment.id.in_(ids),
                                                                       Commitment.status.in_(OPEN))))  # fmt: skip
         recorded.update(session.scalars(
-            select(CommitmentEvent.commitment_id).where(CommitmentEvent.commitment_id.in_(ids),
-                                                        CommitmentEvent.action == "fulfilment", this_copy)
+            select(CommitmentEvent.commitment_id).where(CommitmentEvent.document_id == document.id,
+                                                        CommitmentEvent.action == "fulfilment",
+                                                        CommitmentEvent.commitment_id.in_(ids))
         ))  # fmt: skip
     now = datetime.now(UTC)
     events = [
         {"commitment_id": pledge.id, "at": now, "action": "fulfilment", "reviewer": None, "note": None,
+         "document_id": document.id,
          "details": {"document_id": document.id, "sentence": best.strip(), "suggest": "done"}}
         for pledge, best in found
         if pledge.id in still_open and pledge.id not in recorded

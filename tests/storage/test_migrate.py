@@ -61,3 +61,38 @@ def test_processes_meeting_a_fresh_sqlite_file_migrate_it_once(tmp_path):
     assert len(set(outcomes)) == 1 and outcomes[0] > 3
     with Database(url) as db:
         assert migrate.current_revision(db.engine) == migrate.head_revision()
+
+
+def test_commitment_events_get_their_copy_from_details_when_migrated(db_url):
+    """0013 fills the new ``document_id`` column from the events already stored."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+    from alembic import command
+
+    from storage.engine import make_engine
+
+    def upgrade_to(conn, revision: str) -> None:
+        config = migrate.alembic_config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+
+    events = sa.table("commitment_events", sa.column("commitment_id", sa.Integer), sa.column("at", sa.DateTime),
+                      sa.column("action", sa.String), sa.column("details", sa.JSON))  # fmt: skip
+    now = datetime.now(UTC).replace(tzinfo=None)
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            upgrade_to(conn, "0012")
+            conn.execute(sa.insert(events), [
+                {"commitment_id": 1, "at": now, "action": "fulfilment", "details": {"document_id": 7}},
+                {"commitment_id": 1, "at": now, "action": "accept", "details": {"from": "new", "to": "accepted"}},
+                {"commitment_id": 2, "at": now, "action": "flagged", "details": {"document_id": 9, "related_id": None}},
+                {"commitment_id": 2, "at": now, "action": "done", "details": None},
+            ])  # fmt: skip
+        with engine.begin() as conn:
+            upgrade_to(conn, "head")
+            rows = conn.execute(sa.text("SELECT action, document_id FROM commitment_events ORDER BY id")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(row) for row in rows] == [("fulfilment", 7), ("accept", None), ("flagged", 9), ("done", None)]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from monitor.commitments.track import ReviewError, display_status, list_commitments, mine_commitments, review
 from monitor.dedup.cluster import cluster_documents
 from monitor.extract.script import matching_text
 from storage.documents import DocumentRecord, content_hash_of, store_documents
-from storage.models import Commitment, CommitmentEvent
+from storage.models import Commitment, CommitmentEvent, Document
 
 SPEECH = (
     "同志们：\n今天召开全区优化营商环境大会。\n"
@@ -203,3 +203,7 @@ def test_a_report_of_completion_goes_to_the_first_saying_of_a_restated_pledge(da
         events = session.scalars(select(CommitmentEvent).where(CommitmentEvent.action == "fulfilment")).all()
     assert [row.relation for row in land] == [None, "restated", "restated"]
     assert counts.fulfilment == 1 and [event.commitment_id for event in events] == [land[0].id]
+    assert events[0].document_id == events[0].details["document_id"]
+    with database.write() as session:  # the report is mined again (as after a change of its text)
+        session.execute(update(Document).where(Document.url == "http://gov/report").values(commitments_hash=None))
+    assert mine_commitments(database).fulfilment == 0  # its evidence is there already
