@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.extract.script import matching_text
@@ -211,9 +211,12 @@ def _region_rows(region_code: str):
 def _rows(session: Session, region_code: str, after_id: int | None = None, updated_since: datetime | None = None):
     """``(id, speech_id, action, deadline, quantities, status, restated)`` of the place's pledges."""
     query = _region_rows(region_code)
-    if after_id is not None:
-        query = query.where(or_(Commitment.id > after_id, Commitment.updated_at >= updated_since))
-    rows = session.execute(query.order_by(Commitment.id))
+    if after_id is None:
+        rows = session.execute(query.order_by(Commitment.id)).all()
+    else:  # two index ranges (ids, update times), not one scan of the place's pledges for an OR
+        rows = session.execute(query.where(Commitment.id > after_id)).all()
+        rows += session.execute(query.where(Commitment.id <= after_id, Commitment.updated_at >= updated_since)).all()
+        rows.sort(key=lambda row: row[0])
     for id_, speech_id, action, text, deadline, quantities, status, relation in rows:
         yield id_, speech_id, action or text, deadline, quantities, status, relation == "restated"
 

@@ -1,4 +1,4 @@
-"""Commitment events name the copy they came from in a column of their own, indexed.
+"""Commitment events name the copy they came from in a column of their own, indexed; commitments by update time.
 
 Mining asks, for each copy, whether it already gave fulfilment evidence; with the copy only inside the ``details``
 JSON that question read every fulfilment event of the pledges concerned, which grows with every report of a place.
@@ -31,8 +31,10 @@ def upgrade() -> None:
             "WHERE details IS NOT NULL AND json_type(details, '$.document_id') = 'integer'"
         )
     op.create_index("ix_commitment_events_document_id", "commitment_events", ["document_id"])
+    op.create_index("ix_commitments_updated_at", "commitments", ["updated_at"])  # the pledge index's refresh
 
 
 def downgrade() -> None:
+    op.drop_index("ix_commitments_updated_at", "commitments")
     op.drop_index("ix_commitment_events_document_id", "commitment_events")
     op.drop_column("commitment_events", "document_id")
