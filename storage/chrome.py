@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,10 +33,15 @@ def apply_chrome_counts(session: Session, dialect: str, host: str, pages: int, k
         session.execute(statement, rows)
 
 
-def load_chrome_counts(db: Database, host: str, min_pages: int = 2) -> tuple[int, dict[int, int]]:
-    """The host's page count and the lines seen on at least ``min_pages`` of its pages."""
+def load_chrome_counts(
+    db: Database, host: str, min_pages: int | Callable[[int], int] = 2
+) -> tuple[int, dict[int, int]]:
+    """The host's page count and the lines seen on at least ``min_pages`` of its pages (a number, or a function
+    of the host's page count)."""
     with db.read() as session:
         pages = session.scalar(select(ChromeHost.pages).where(ChromeHost.host == host)) or 0
+        if callable(min_pages):
+            min_pages = min_pages(pages)
         rows = session.execute(
             select(ChromeLine.line_key, ChromeLine.pages).where(ChromeLine.host == host, ChromeLine.pages >= min_pages)
         ).all()

@@ -221,6 +221,7 @@ class ChromeLine(Base):
     """On how many pages of a host a short line (by key) was seen."""
 
     __tablename__ = "chrome_lines"
+    __table_args__ = (Index("ix_chrome_lines_host_pages", "host", "pages"),)  # a profile loads the frequent lines
 
     host: Mapped[str] = mapped_column(String(255), primary_key=True)
     line_key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

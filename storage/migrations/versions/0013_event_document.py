@@ -1,4 +1,5 @@
-"""Commitment events name the copy they came from in a column of their own, indexed; commitments by update time.
+"""Commitment events name the copy they came from in a column of their own, indexed; commitments by update time
+and chrome lines by host and count are indexed too.
 
 Mining asks, for each copy, whether it already gave fulfilment evidence; with the copy only inside the ``details``
 JSON that question read every fulfilment event of the pledges concerned, which grows with every report of a place.
@@ -32,9 +33,11 @@ def upgrade() -> None:
         )
     op.create_index("ix_commitment_events_document_id", "commitment_events", ["document_id"])
     op.create_index("ix_commitments_updated_at", "commitments", ["updated_at"])  # the pledge index's refresh
+    op.create_index("ix_chrome_lines_host_pages", "chrome_lines", ["host", "pages"])  # a site profile's load
 
 
 def downgrade() -> None:
+    op.drop_index("ix_chrome_lines_host_pages", "chrome_lines")
     op.drop_index("ix_commitments_updated_at", "commitments")
     op.drop_index("ix_commitment_events_document_id", "commitment_events")
     op.drop_column("commitment_events", "document_id")
