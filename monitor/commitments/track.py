@@ -11,9 +11,10 @@ from types import SimpleNamespace
 from sqlalchemy import insert, select
 from sqlalchemy.orm import load_only
 
+from monitor.commitments.extract import FUTURE_CUE
 from monitor.commitments.pledges import OPEN, Pledge, RegionPledges, bigrams, forget, make_pledge, region_pledges
 from monitor.commitments.prefetch import Prefetcher
-from monitor.extract.script import matching_text
+from monitor.extract.script import matching_text, to_simplified
 from storage.database import Database
 from storage.models import Commitment, CommitmentEvent, Document, Speech
 from storage.search import index_commitments
@@ -219,7 +220,7 @@ def _fulfilment_evidence(session, document: Document, speech: Speech, pledges: R
     become evidence on the commitment, with a ``done`` suggestion for a person to confirm."""
     if pledges is None:
         return 0
-    sentences = [c for c in re.split(r"[。！？；，\n]", document.text or "") if DONE_MARKER.search(c)]
+    sentences = [c for c in re.split(r"[。！？；，\n]", document.text or "") if _reports_done(c)]
     if not sentences:
         return 0
     found = pledges.fulfilled(sentences, speech.id, FULFILMENT_SIMILAR)
@@ -244,6 +245,11 @@ def _fulfilment_evidence(session, document: Document, speech: Speech, pledges: R
     if events:
         session.execute(insert(EVENTS), events)
     return len(events)
+
+
+def _reports_done(clause: str) -> bool:
+    """A clause reporting something as done (已完成…, 如期建成…), not one promising it (确保年底前全面完成…)."""
+    return bool(DONE_MARKER.search(clause)) and ("已" in clause or not FUTURE_CUE.search(to_simplified(clause)))
 
 
 def fulfilment_events(db: Database, commitment_id: int) -> list[dict]:

@@ -207,3 +207,18 @@ def test_a_report_of_completion_goes_to_the_first_saying_of_a_restated_pledge(da
     with database.write() as session:  # the report is mined again (as after a change of its text)
         session.execute(update(Document).where(Document.url == "http://gov/report").values(commitments_hash=None))
     assert mine_commitments(database).fulfilment == 0  # its evidence is there already
+
+
+def test_a_pledge_said_again_is_not_a_report_that_it_is_done(database):
+    pledge = "年底前全面完成“十四五”规划确定的营商环境各项目标任务。"
+    store_documents(database, [_speech_record("http://gov/2025-01", FILLER + pledge, "2025-01")])
+    cluster_documents(database)
+    mine_commitments(database)
+    again = FILLER.replace("过去一年", "一年来") + "要确保" + pledge + "\n谢谢大家。"  # a promise, not a report
+    store_documents(database, [_speech_record("http://gov/2025-03", again, "2025-03")])
+    cluster_documents(database)
+    assert mine_commitments(database).fulfilment == 0
+    report = "截至12月底，我区已全面完成“十四五”规划确定的营商环境各项目标任务，企业满意度持续提升。" * 3
+    store_documents(database, [_speech_record("http://gov/2025-12", report, "2025-12-31")])
+    cluster_documents(database)
+    assert mine_commitments(database).fulfilment >= 1
