@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -59,9 +61,25 @@ def make_engine(url: str | None = None) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={sqlite_busy_ms()}")
+    cursor.execute(f"PRAGMA busy_timeout={sqlite_busy_ms()}")  # first: the pragmas below may wait for a lock
+    _use_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA mmap_size=268435456")  # 256 MiB read through the page cache: index seeks stay flat
     cursor.close()
+
+
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    """Switch the file to WAL once (a no-op when it is already). Switching takes the file for a moment, and SQLite
+    does not wait for that lock through the busy handler, so connections opening a fresh file together (a
+    crawl's components) try again until the busy timeout has passed."""
+    deadline = time.monotonic() + sqlite_busy_ms() / 1000
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

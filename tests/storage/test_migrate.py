@@ -96,3 +96,30 @@ def test_commitment_events_get_their_copy_from_details_when_migrated(db_url):
     finally:
         engine.dispose()
     assert [tuple(row) for row in rows] == [("fulfilment", 7), ("accept", None), ("flagged", 9), ("done", None)]
+
+
+def test_a_connection_waits_while_another_switches_a_fresh_file_to_wal(tmp_path):
+    """Opening a fresh file while another connection holds it (as a crawl's components do at once) waits for the
+    lock instead of failing on the switch to WAL. (CI once saw "database is locked" from that switch under load,
+    where SQLite answered busy without its busy handler; ``_use_wal`` now also tries again until the timeout.)"""
+    import sqlite3
+    import threading
+    import time
+
+    from storage.engine import make_engine
+
+    path = tmp_path / "fresh.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")  # the file is taken, not yet in WAL mode
+    release = threading.Timer(0.5, lambda: holder.execute("COMMIT"))
+    release.start()
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        started = time.monotonic()
+        with engine.connect() as conn:
+            mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        assert mode == "wal" and time.monotonic() - started >= 0.4
+    finally:
+        release.join()
+        holder.close()
+        engine.dispose()
