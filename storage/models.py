@@ -183,6 +183,18 @@ class SimhashKeysVersion(Base):
     stamp: Mapped[int] = mapped_column(BigInteger)
 
 
+class PledgeIndexVersion(Base):
+    """One row: which state of the stored pledges a place's cached pledge index reflects
+    (``monitor.commitments.pledges``); triggers bump ``generation`` when a pledge leaves its place's index (migration
+    0014), ``stamp`` is random per database."""
+
+    __tablename__ = "pledge_index_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(BigInteger)
+    stamp: Mapped[int] = mapped_column(BigInteger)
+
+
 class Speech(Base):
     """One speech: its copies are the documents with this ``speech_id``; fields come from the best copy."""
 

@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.extract.script import matching_text
-from storage.models import Commitment, Speech
+from storage.models import Commitment, PledgeIndexVersion, Speech
 
 OPEN = ("new", "accepted")
 FULFILMENT = 0.5  # the least share of a pledge's bigrams that ``fulfilled`` is asked about (its prefix postings)
@@ -62,6 +62,7 @@ class RegionPledges:
         self.prefix: dict[str, list[int]] = defaultdict(list)  # each pledge under its rarest bigrams (``fulfilled``)
         self.position: dict[int, int] = {}
         self.checked_at: datetime | None = None  # when the stored rows were last read
+        self.version: tuple[int, int] | None = None  # of the stored pledges, when they were loaded
         for row in rows:
             self.add(row, prefix=False)
         for position in range(len(self.entries)):  # rarity known once all are counted
@@ -69,14 +70,17 @@ class RegionPledges:
 
     @classmethod
     def load(cls, session: Session, region_code: str) -> RegionPledges:
-        checked_at = datetime.now(UTC)
+        checked_at, version = datetime.now(UTC), stored_version(session)
         loaded = cls(_read(session, region_code))
-        loaded.checked_at = checked_at
+        loaded.checked_at, loaded.version = checked_at, version
         return loaded
 
     def refresh(self, session: Session, region_code: str) -> bool:
-        """Read the rows added or updated since the last read; False when the index no longer matches the stored
-        rows after that (a pledge deleted, moved to another speech or place): then it must be loaded again."""
+        """Read the rows added or updated since the last read; False when that is not the whole difference with
+        the stored rows (a pledge deleted, moved to another speech or place since: the version row moved, see
+        migration 0014), so the index must be loaded again."""
+        if self.version is None or stored_version(session) != self.version:
+            return False
         checked_at = datetime.now(UTC)
         since = (self.checked_at or checked_at) - SLACK
         for row in _rows(session, region_code, after_id=max(self.position, default=0), updated_since=since):
@@ -86,9 +90,7 @@ class RegionPledges:
                 continue  # this process added it as it is stored (the last run's own pledges come back here)
             self.add(make_pledge(*row))
         self.checked_at = checked_at
-        live = [entry for entry in self.entries if entry is not None]
-        mine = (len(live), sum(e.id for e in live), sum(e.speech_id for e in live))
-        return mine == _stored_fingerprint(session, region_code)
+        return True
 
     def add(self, pledge: Pledge, prefix: bool = True) -> None:
         """Index a pledge, or re-index it after its action changed (its previous entry is dropped)."""
@@ -226,10 +228,8 @@ def _read(session: Session, region_code: str):
         yield make_pledge(*row)
 
 
-def _stored_fingerprint(session: Session, region_code: str) -> tuple[int, int, int]:
-    count, ids, speeches = session.execute(
-        select(func.count(Commitment.id), func.sum(Commitment.id), func.sum(Commitment.speech_id))
-        .join(Speech, Speech.id == Commitment.speech_id)
-        .where(Speech.region_code == region_code, Commitment.cited.is_(False))
-    ).one()
-    return int(count or 0), int(ids or 0), int(speeches or 0)
+def stored_version(session: Session) -> tuple[int, int] | None:
+    """``(stamp, generation)`` of the version row (migration 0014); None without one (an index is never trusted)."""
+    row = session.execute(select(PledgeIndexVersion.stamp, PledgeIndexVersion.generation)
+                          .where(PledgeIndexVersion.id == 1)).one_or_none()  # fmt: skip
+    return (int(row[0]), int(row[1])) if row else None

@@ -133,3 +133,47 @@ def test_a_pledge_restated_many_times_links_to_a_recent_saying() -> None:
     found = index.most_similar(text, 0, 0.5)
     assert found.id == RECENT + 9  # the latest saying, not the identical but old first one
     assert RegionPledges([old_exact, *restated[:5]]).most_similar(text, 0, 0.5).id == 1  # within reach: the best
+
+
+def test_whatever_takes_a_pledge_out_of_its_place_moves_the_version_row(database) -> None:
+    """The triggers of migration 0014: a cached index trusts the rows added or updated since only while the
+    version is the one it loaded at; every other way a pledge leaves its place's index moves it."""
+    from sqlalchemy import delete, select, update
+
+    from monitor.commitments.pledges import region_pledges, stored_version
+    from storage.models import Commitment, Speech
+
+    store = f"test-{id(database)}"
+    _stored_pledges(database, {"a": ["完成标准地出让", "建成一网通办平台"], "b": ["实现企业开办全程网办"],
+                               "c": ["新建人才公寓500套"]})  # fmt: skip
+    with database.read() as session:
+        speeches = dict(session.execute(select(Speech.title, Speech.id)).all())
+
+    def version():
+        with database.read() as session:
+            return stored_version(session)
+
+    changes = [
+        update(Commitment).where(Commitment.text == "建成一网通办平台").values(speech_id=speeches["b"]),  # merged
+        update(Commitment).where(Commitment.text == "实现企业开办全程网办").values(cited=True),
+        update(Speech).where(Speech.id == speeches["c"]).values(region_code="330100"),  # the place changed
+        delete(Commitment).where(Commitment.text == "完成标准地出让"),
+        delete(Speech).where(Speech.id == speeches["a"]),  # no pledges left: nothing to move
+        delete(Speech).where(Speech.id == speeches["b"]),  # its pledges are orphans now
+    ]
+    moved = []
+    for change in changes:
+        with database.read() as session:
+            cached = region_pledges(session, store, "330502")
+        before = version()
+        with database.write() as session:
+            session.execute(change)
+        moved.append(version() != before)
+        with database.read() as session:
+            assert (region_pledges(session, store, "330502") is cached) is not moved[-1]
+    assert moved == [True, True, True, True, False, True]
+    with database.write() as session:  # an update the rows show (a review, a fuller text) keeps the version
+        before = stored_version(session)
+        session.execute(update(Commitment).values(status="accepted"))
+        session.execute(update(Speech).values(title="x"))
+    assert version() == before
