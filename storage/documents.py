@@ -128,9 +128,8 @@ def store_documents(db: Database, records: Iterable[DocumentRecord]) -> WriteRes
             columns = {key for row in inserts for key in row}
             inserts = [{key: row.get(key) for key in columns} for row in inserts]  # one shape for a multi-row insert
             insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
-            statement = insert(Document).values(inserts)
-            statement = statement.on_conflict_do_nothing(index_elements=["url"])
-            session.execute(statement)
+            statement = insert(Document.__table__).on_conflict_do_nothing(index_elements=["url"])
+            session.connection().execute(statement, inserts)  # one cached statement, many rows (no VALUES list)
         for host, (pages, keys) in chrome.items():
             apply_chrome_counts(session, db.dialect, host, pages, keys)
     return result

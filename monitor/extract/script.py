@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 MASK = re.compile(
     r"(?:[XxＸ×]{1,3}|[*＊]{2,}|某某?)(?=[省市区縣县镇乡街局委办])|(?<![A-Za-z])(?:XXX|XX|xx|xxx)(?![A-Za-z])|[*＊]{2,}"
@@ -41,4 +41,16 @@ def has_masked_names(text: str) -> bool:
 
 def matching_text(text: str) -> str:
     """NFKC, simplified script, no punctuation or whitespace: the form reposts are compared in."""
+    if len(text) <= SHORT:  # clauses: mining compares each with the speech's others, again and again
+        return _matching_short(text)
+    return _matching(text)
+
+
+SHORT = 400  # characters of a text whose matching form is remembered
+
+
+def _matching(text: str) -> str:
     return NON_TEXT.sub("", to_simplified(unicodedata.normalize("NFKC", text)))
+
+
+_matching_short = lru_cache(maxsize=32_768)(_matching)
