@@ -6,7 +6,9 @@ product's path exactly as ``speechwatch ingest FILE`` then the post-run work do 
 
     monitor.ingest.ingest_warc        read the WARC → extract_item (extraction, classification) → to_record →
                                       store_documents (batches of 50) → reextract_run (re-extraction of the
-                                      run's new pages once the sites' chrome is counted)
+                                      run's new pages once the sites' chrome is counted); extract_item runs in
+                                      worker processes (SPEECHWATCH_INGEST_WORKERS) for runs of 200 pages or
+                                      more: then this process's wait for their results is "extract (waiting)"
     monitor.postrun.process_new_documents   cluster_documents (fingerprint, candidates, speeches) → mine_commitments
 
 Right before each run, ``trafilatura.extract(html)`` runs on the same run's pages (the baseline, same load). The
@@ -36,7 +38,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 import synthetic_site  # noqa: E402
 
-PHASES = ("extract", "store", "re-extract", "cluster", "commitments")
+PHASES = ("extract", "extract (waiting)", "store", "re-extract", "cluster", "commitments")
 MINING_PARTS = ("waiting for the worker", "links", "fulfilment", "search index", "pledge index")  # inside mining
 
 
@@ -60,6 +62,7 @@ def instrument(commitments: bool) -> None:
     """Wrap the functions of the ingest and post-run path with timers (benchmark only); ``commitments=False``
     replaces ``mine_commitments`` with a no-op to show the rest of the path alone."""
     import monitor.ingest as ingest
+    import monitor.ingest_workers as ingest_workers
     import monitor.postrun as postrun
     from monitor.commitments.track import MineCounts
 
@@ -67,7 +70,7 @@ def instrument(commitments: bool) -> None:
         postrun.mine_commitments = lambda db: MineCounts()
 
     for module, name, phase in (
-        (ingest, "extract_item", "extract"),
+        (ingest_workers, "extract_item", "extract"),  # in this process (a small run, or no workers)
         (ingest, "store_documents", "store"),
         (ingest, "reextract_run", "re-extract"),
         (postrun, "cluster_documents", "cluster"),
@@ -78,6 +81,8 @@ def instrument(commitments: bool) -> None:
     from monitor.commitments.prefetch import Prefetcher
 
     Prefetcher.take = _timed("waiting for the worker", Prefetcher.take)
+    # with extraction workers, this process only waits for their results
+    ingest_workers.PageExtractor.wait = _timed("extract (waiting)", ingest_workers.PageExtractor.wait)
     for name, part in (("_link_across_speeches", "links"), ("_fulfilment_evidence", "fulfilment"),
                        ("index_commitments", "search index"), ("_region_pledges", "pledge index")):  # fmt: skip
         setattr(track, name, _timed(part, getattr(track, name)))

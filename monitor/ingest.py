@@ -6,17 +6,17 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.http.headers import Headers
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
-from crawler.documents import extract_item, to_record
+from crawler.documents import to_record
 from crawler.items import PageItem
 from crawler.middlewares import detect_antibot, repaired_encoding
 from crawler.sources import Source
+from monitor.ingest_workers import PageExtractor, ingest_workers
 from monitor.profiles import SiteProfiles
 from monitor.reprocess import reextract_run
 from storage.database import Database
@@ -86,6 +86,7 @@ def ingest_warc(
     on_page: Callable[[], None] | None = None,
 ) -> tuple[int, IngestCounts]:
     """Store every article page of a WARC under ``source``; returns the run id and the counts."""
+    workers = ingest_workers()  # a bad setting fails before the run starts
     ensure_source(db, source.name, source.kind)
     run_id = start_run(db, source.name)
     counts = IngestCounts()
@@ -94,38 +95,23 @@ def ingest_warc(
     profiles = SiteProfiles(db, selectors=source.selectors, kind=source.kind)
     checks: dict[str, tuple] = {}  # learned-chrome answers by URL, for the re-extraction at the end
     try:
-        for response in iter_warc_pages(path, counts):
-            if source.articles and not any(p.search(response.url) for p in source.articles):
-                counts.skipped += 1
-                continue
-            item = PageItem(
-                listed_url=response.url,
-                final_url=response.url,
-                source=source.name,
-                source_kind=source.kind,
-                http_status=response.status,
-                body=response.body,
-                encoding=response.encoding,
-                etag=_header(response, b"ETag"),
-                last_modified=_header(response, b"Last-Modified"),
-                selectors=dict(source.selectors),
-            )
-            profile = profiles.get(urlsplit(response.url).hostname or "")
-            record = to_record(extract_item(item, profile), run_id)
-            if item.chrome_checks is not None:
-                checks[record.url] = item.chrome_checks
-            batch.append(record)
-            counts.pages += 1
-            if on_page:
-                on_page()
-            if len(batch) >= BATCH:
-                result = store_documents(db, batch)
-                new, updated, unchanged = (
-                    new + result.new,
-                    updated + result.updated,
-                    unchanged + result.unchanged,
-                )
-                batch = []
+        with PageExtractor(db, profiles, workers) as extractor:
+            for item in extractor.extracted(_page_items(path, source, counts)):
+                record = to_record(item, run_id)
+                if item.chrome_checks is not None:
+                    checks[record.url] = item.chrome_checks
+                batch.append(record)
+                counts.pages += 1
+                if on_page:
+                    on_page()
+                if len(batch) >= BATCH:
+                    result = store_documents(db, batch)
+                    new, updated, unchanged = (
+                        new + result.new,
+                        updated + result.updated,
+                        unchanged + result.unchanged,
+                    )
+                    batch = []
         result = store_documents(db, batch)
         new, updated, unchanged = new + result.new, updated + result.updated, unchanged + result.unchanged
         if new:
@@ -149,6 +135,26 @@ def ingest_warc(
         stats={"warc": str(path), "records": counts.records},
     )
     return run_id, counts
+
+
+def _page_items(path: Path, source: Source, counts: IngestCounts) -> Iterator[PageItem]:
+    """The WARC's pages of ``source``'s articles, as the crawl hands them to the pipelines (not yet extracted)."""
+    for response in iter_warc_pages(path, counts):
+        if source.articles and not any(p.search(response.url) for p in source.articles):
+            counts.skipped += 1
+            continue
+        yield PageItem(
+            listed_url=response.url,
+            final_url=response.url,
+            source=source.name,
+            source_kind=source.kind,
+            http_status=response.status,
+            body=response.body,
+            encoding=response.encoding,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+            selectors=dict(source.selectors),
+        )
 
 
 def _header(response: Response, name: bytes) -> str | None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from monitor.commitments.prefetch import Prefetcher
 from monitor.commitments.track import MineCounts, mine_commitments, pending_copies
-from monitor.dedup.cluster import ClusterCounts, cluster_documents
+from monitor.dedup.cluster import ClusterCounts, cluster_documents, pending_documents
 from storage.database import Database
 from storage.locks import exclusive
 from storage.runs import record_findings
@@ -30,8 +30,9 @@ def process_new_documents(db: Database, run_ids: Sequence[int] = ()) -> PostRunC
     process extracts the copies' commitments while this one clusters them (:mod:`monitor.commitments.prefetch`).
     """
     with exclusive(db, "postrun"), Prefetcher(db) as ahead:
+        ahead.plan_texts(pending_documents(db))  # what clustering takes first, then what mining takes
         ahead.plan(pending_copies(db, in_speech=False))
-        clustered = cluster_documents(db)
+        clustered = cluster_documents(db, ahead=ahead)
         mined = mine_commitments(db, ahead)
         if run_ids:
             record_findings(db, run_ids)

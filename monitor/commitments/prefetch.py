@@ -1,14 +1,25 @@
-"""Commitment extraction ahead of the mining loop, in a worker process, so that both cores work at once.
+"""Work computed ahead of the post-run loops, in a worker process, so that both cores work at once.
 
-:func:`~monitor.commitments.extract.extract_commitments` is a pure function of a copy's text and its speech's
-date and organization, and about half of mining's time. A worker process extracts ahead: from the start of the
-post-run work (while this process clusters, with each copy's own date and organization as the guess of its
-speech's), and then ahead of the mining loop. A result is used only for the exact inputs it was computed from
-(text hash, date, organization); a copy whose speech took another date, or whose text changed, is extracted
-again in the loop. So the output is the same as extracting in the loop, only sooner.
+Two kinds of pure work go to the worker:
 
-Small runs (fewer than ``MIN_DOCUMENTS`` copies: the tests, a scheduled run of a few new pages) extract in the
-loop, since starting a worker costs about half a second. ``SPEECHWATCH_MINING_WORKERS`` sets the number of
+- **texts** (:func:`prepare_batch`): a pending document's fingerprint, for clustering, and its folded text
+  with the sorted grams of it, for the search index (:mod:`storage.search.index`). Planned first, since
+  clustering comes first; a document whose text is not ready when clustering reaches it is computed in the
+  loop (nobody waits for these).
+- **commitments** (:func:`extract_batch`): :func:`~monitor.commitments.extract.extract_commitments` is a pure
+  function of a copy's text and its speech's date and organization, and about half of mining's time. The
+  worker extracts from the start of the post-run work (while this process clusters, with each copy's own date
+  and organization as the guess of its speech's), then ahead of the mining loop, together with the folded
+  form of each commitment's text.
+
+A result is used only for the exact inputs it was computed from (text hash; date and organization for
+commitments); otherwise the loop computes it again. So the output is the same as computing in the loop, only
+sooner. At most ``IN_FLIGHT`` jobs are queued at the worker, texts before commitments, so a text job never
+waits behind a long queue of commitment jobs.
+
+Small runs (fewer than ``MIN_DOCUMENTS`` documents: the tests, a scheduled run of a few new pages) compute in
+the loop, since starting a worker costs 1–2 s of CPU; once started, the worker is kept for later runs of this
+process (:mod:`monitor.workers`). ``SPEECHWATCH_MINING_WORKERS`` sets the number of
 workers (default 1 when the machine has a second core, else 0; 0 turns them off).
 """
 
@@ -16,8 +27,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -25,15 +36,20 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from monitor.commitments.extract import Commitment, extract_commitments
+from monitor.dedup.fingerprint import Fingerprint, fingerprint
 from monitor.extract.script import to_simplified
+from monitor.workers import discard, shared_pool
 from storage.database import Database
 from storage.models import Document, Speech
+from storage.search.fold import Folded, folded_with_grams
 
 log = logging.getLogger(__name__)
 ENV_WORKERS = "SPEECHWATCH_MINING_WORKERS"
 MIN_DOCUMENTS = 200  # below this, a worker's start-up costs more than it saves
 BATCH = 25  # copies per job sent to the worker
 WINDOW = 2000  # copies extracted ahead and not yet taken, at most (bounds the memory results hold)
+TEXTS_AHEAD = 400  # documents' texts prepared ahead of clustering, at most
+FOLDED_KEPT = 20_000  # folded commitment texts kept for the search index, at most
 Found = tuple[tuple, list[Commitment]]  # (inputs key, commitments)
 
 
@@ -49,6 +65,15 @@ class MiningInput:
     @property
     def key(self) -> tuple[str, str | None, str | None]:
         return (text_digest(self.text), self.speech_date, self.organization)
+
+
+@dataclass(frozen=True)
+class PreparedText:
+    """What clustering and the search index compute from a document's text."""
+
+    digest: str  # text_digest of the text it was computed from
+    fingerprint: Fingerprint
+    folded: Folded
 
 
 def text_digest(text: str) -> str:
@@ -85,20 +110,35 @@ def read_inputs(db: Database, document_ids: Sequence[int]) -> list[MiningInput]:
     return inputs
 
 
-def extract_batch(inputs: list[MiningInput]) -> list[tuple[int, tuple, list[Commitment]]]:
-    """The worker's job: each copy's commitments with the key of the inputs they were computed from."""
-    return [
-        (item.document_id, item.key, extract_commitments(item.text, item.speech_date, organization=item.organization))
-        for item in inputs
-    ]
+def read_texts(db: Database, document_ids: Sequence[int]) -> list[tuple[int, str]]:
+    with db.read() as session:
+        return [(i, t or "") for i, t in session.execute(select(Document.id, Document.text)
+                                                         .where(Document.id.in_(list(document_ids))))]  # fmt: skip
+
+
+def extract_batch(inputs: list[MiningInput]) -> list[tuple[int, tuple, list[Commitment], dict[str, Folded]]]:
+    """The worker's mining job: each copy's commitments with the key of the inputs they were computed from, and
+    the folded form of each commitment's text (what the search index stores)."""
+    results = []
+    for item in inputs:
+        found = extract_commitments(item.text, item.speech_date, organization=item.organization)
+        results.append((item.document_id, item.key, found, {c.text: folded_with_grams(c.text) for c in found}))
+    return results
+
+
+def prepare_batch(texts: list[tuple[int, str]]) -> list[tuple[int, PreparedText]]:
+    """The worker's text job: each document's fingerprint and folded text."""
+    return [(i, PreparedText(text_digest(text), fingerprint(text), folded_with_grams(text))) for i, text in texts]
 
 
 class Prefetcher:
-    """Extracts the commitments of planned copies in a worker process, at most ``WINDOW`` copies ahead.
+    """Computes texts and commitments of planned documents in a worker process.
 
-    ``plan(ids)`` lists the copies in the order the loop will take them; ``commitments(id, …)`` returns a copy's
-    commitments: the worker's (waiting for them if needed) when computed from the same inputs, else extracted now.
-    ``ahead`` and ``again`` count the two cases.
+    ``plan_texts(ids)`` lists the documents clustering will take, in its order; ``fingerprint(id, text)`` and
+    ``folded(text)`` return what the worker prepared when it is ready and computed from the same text.
+    ``plan(ids)`` lists the copies the mining loop will take, in its order; ``commitments(id, …)`` returns a
+    copy's commitments: the worker's (waiting for them if needed) when computed from the same inputs, else
+    extracted now. ``ahead`` and ``again`` count the two cases for commitments.
     """
 
     def __init__(self, db: Database, workers: int | None = None) -> None:
@@ -108,12 +148,21 @@ class Prefetcher:
         if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
             self.workers = 0  # one shared connection: the reads for the worker would cross the loop's writes
         self.pool: ProcessPoolExecutor | None = None
-        self.queue: list[int] = []  # planned, not yet submitted (in order)
+        self.queue: list[int] = []  # planned copies, not yet submitted (in order)
+        self.queued: dict[int, int] = {}  # their positions
         self.next = 0
         self.jobs: dict[int, Future] = {}  # document id -> the job extracting it
-        self.batches: dict[Future, list[int]] = {}
+        self.batches: dict[Future, list[int]] = {}  # mining jobs not yet collected
         self.done: dict[int, Found] = {}
         self.ahead = self.again = 0
+        self.texts: list[int] = []  # documents planned for clustering, in order
+        self.text_position: dict[int, int] = {}
+        self.text_next = 0  # next position to submit
+        self.text_cursor = 0  # position clustering reached
+        self.text_jobs: dict[Future, int] = {}  # job -> position of its last document
+        self.prepared: dict[int, PreparedText] = {}
+        self.folded_texts: OrderedDict[str, Folded] = OrderedDict()  # commitment texts, folded in the worker
+        self.texts_ahead = 0
 
     def __enter__(self) -> Prefetcher:
         return self
@@ -121,15 +170,21 @@ class Prefetcher:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def close(self) -> None:
+    def close(self, failed: bool = False) -> None:
         if self.pool is not None:
-            log.info("commitments of %d copies extracted ahead in a worker, %d again in the loop", self.ahead,
-                     self.again)  # fmt: skip
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            log.info("commitments of %d copies extracted ahead in a worker, %d again in the loop; %d texts"
+                     " prepared ahead", self.ahead, self.again, self.texts_ahead)  # fmt: skip
+            for job in [*self.batches, *self.text_jobs]:
+                job.cancel()  # the worker is kept for the next run (monitor.workers): it drops this run's queue
+            if failed:
+                discard(self.pool)
             self.pool = None
         self.jobs.clear()
         self.batches.clear()
         self.done.clear()
+        self.text_jobs.clear()
+        self.prepared.clear()
+        self.folded_texts.clear()
 
     def plan(self, document_ids: Sequence[int]) -> None:
         """Copies to extract ahead (those already planned are not sent twice)."""
@@ -137,14 +192,49 @@ class Prefetcher:
             return
         known = set(self.jobs) | set(self.done) | set(self.queue[self.next :])
         fresh = [i for i in document_ids if i not in known]
-        if self.pool is None and len(fresh) < MIN_DOCUMENTS:
+        if self._start(len(fresh)):
+            self.queue = self.queue[self.next :] + fresh
+            self.queued = {document_id: n for n, document_id in enumerate(self.queue)}
+            self.next = 0
+            self._feed()
+
+    def plan_texts(self, document_ids: Sequence[int]) -> None:
+        """Documents whose texts to prepare ahead, in the order clustering takes them."""
+        if self.workers <= 0 or list(document_ids) == self.texts or not self._start(len(document_ids)):
             return
-        self.queue = self.queue[self.next :] + fresh
-        self.next = 0
-        if self.pool is None:
-            # spawn, not fork: the caller may hold threads (the scheduler) and open database connections
-            self.pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+        self.texts = list(document_ids)
+        self.text_position = {document_id: n for n, document_id in enumerate(self.texts)}
+        self.text_next = self.text_cursor = 0
         self._feed()
+
+    def _start(self, planned: int) -> bool:
+        if self.pool is None:
+            if planned < MIN_DOCUMENTS:
+                return False
+            self.pool = shared_pool("mining", self.workers)
+        return True
+
+    def fingerprint(self, document_id: int, text: str) -> Fingerprint:
+        """The document's fingerprint: prepared ahead when ready for this text, else computed now."""
+        position = self.text_position.get(document_id)
+        if position is not None:
+            self.text_cursor = max(self.text_cursor, position + 1)
+        self._feed()
+        ready = self.prepared.get(document_id)
+        if ready is not None and ready.digest == text_digest(text):
+            self.texts_ahead += 1
+            return ready.fingerprint
+        self.prepared.pop(document_id, None)
+        return fingerprint(text)
+
+    def folded(self, document_id: int | None, text: str) -> Folded | None:
+        """A text folded ahead (a clustered document's, by its id, or a commitment's), or None."""
+        if document_id is not None:
+            ready = self.prepared.pop(document_id, None)
+            if ready is not None and ready.digest == text_digest(text):
+                return ready.folded
+            return None
+        return self.folded_texts.get(text)
 
     def commitments(
         self, document_id: int, text: str, speech_date: str | None, organization: str | None
@@ -162,26 +252,78 @@ class Prefetcher:
         job = self.jobs.get(document_id)
         if found is None and job is not None:
             try:
-                results = job.result()
+                job.result()
             except Exception:  # a broken worker costs the head start, not the run: the loop extracts itself
                 log.warning("commitment extraction in the worker failed; extracting in this process", exc_info=True)
-                self.close()
+                self.close(failed=True)
                 return None
-            for other in self.batches.pop(job, []):
-                self.jobs.pop(other, None)
-            for other, key, commitments in results:
-                self.done[other] = (key, commitments)
+            self._collect()
             found = self.done.pop(document_id, None)
+        elif found is None:  # the loop got here first: the worker skips what the loop has passed
+            self.next = max(self.next, self.queued.get(document_id, -1) + 1)
         self._feed()
         return found
+
+    def _collect(self) -> None:
+        """Move the results of finished jobs to where the loops look for them."""
+        for job in [job for job in self.batches if job.done()]:
+            ids = self.batches.pop(job)
+            for other in ids:
+                self.jobs.pop(other, None)
+            if job.exception() is not None:
+                continue  # take() reports it when the loop reaches one of these copies
+            for other, key, commitments, folded in job.result():
+                self.done[other] = (key, commitments)
+                for text, form in folded.items():
+                    self.folded_texts[text] = form
+                    self.folded_texts.move_to_end(text)
+            while len(self.folded_texts) > FOLDED_KEPT:
+                self.folded_texts.popitem(last=False)
+        for job, last in list(self.text_jobs.items()):
+            if last < self.text_cursor and job.cancel():  # clustering passed these while the job waited
+                del self.text_jobs[job]
+        for job in [job for job in self.text_jobs if job.done()]:
+            del self.text_jobs[job]
+            if job.exception() is not None:
+                log.warning("text preparation in the worker failed; computing in this process",
+                            exc_info=job.exception())  # fmt: skip
+                continue
+            for document_id, ready in job.result():
+                if self.text_position.get(document_id, -1) >= self.text_cursor:  # clustering has not passed it
+                    self.prepared[document_id] = ready
+        if len(self.prepared) > 2 * TEXTS_AHEAD:  # a copy of a speech whose canonical copy is another one
+            kept = self.text_cursor - TEXTS_AHEAD  # long after its chunk was indexed
+            self.prepared = {i: ready for i, ready in self.prepared.items() if self.text_position[i] >= kept}
 
     def _feed(self) -> None:
         if self.pool is None:
             return
-        while self.next < len(self.queue) and len(self.jobs) + len(self.done) < WINDOW:
-            ids = self.queue[self.next : self.next + BATCH]
-            self.next += len(ids)
-            future = self.pool.submit(extract_batch, read_inputs(self.db, ids))
-            self.batches[future] = ids
-            for document_id in ids:
-                self.jobs[document_id] = future
+        self._collect()
+        try:
+            while len(self.batches) + len(self.text_jobs) < self.workers + 3:  # a short queue: texts go first
+                if not (self._submit_texts() or self._submit_commitments()):
+                    break
+        except Exception:  # a broken pool: the loops compute for themselves
+            log.warning("the worker cannot take jobs; computing in this process", exc_info=True)
+            self.close(failed=True)
+
+    def _submit_texts(self) -> bool:
+        self.text_next = max(self.text_next, self.text_cursor)  # not for documents clustering has passed
+        limit = min(len(self.texts), self.text_cursor + TEXTS_AHEAD)
+        if self.text_next >= limit:
+            return False
+        ids = self.texts[self.text_next : min(limit, self.text_next + BATCH)]
+        self.text_next += len(ids)
+        self.text_jobs[self.pool.submit(prepare_batch, read_texts(self.db, ids))] = self.text_next - 1
+        return True
+
+    def _submit_commitments(self) -> bool:
+        if self.next >= len(self.queue) or len(self.jobs) + len(self.done) >= WINDOW:
+            return False
+        ids = self.queue[self.next : self.next + BATCH]
+        self.next += len(ids)
+        future = self.pool.submit(extract_batch, read_inputs(self.db, ids))
+        self.batches[future] = ids
+        for document_id in ids:
+            self.jobs[document_id] = future
+        return True

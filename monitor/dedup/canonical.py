@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -19,9 +20,9 @@ DEFER_INDEX = "speechwatch.defer_speech_index"  # session.info key: a set of spe
 
 TEXT_FIELDS = ("title", "speaker", "speaker_post", "organization", "region", "occasion")
 # what ranking and the speech's fields read of a copy: not its text or raw HTML (a speech may have many copies)
-COPY_FIELDS = load_only(*(getattr(Document, name) for name in (
-    "id", "source", "source_kind", "truncated", "compilation", "norm_length", "published_at", "first_seen_at",
-    "masked", *SPEECH_FIELDS)))  # fmt: skip
+COPY_COLUMNS = ("id", "source", "source_kind", "truncated", "compilation", "norm_length", "published_at",
+                "first_seen_at", "masked", *SPEECH_FIELDS)  # fmt: skip
+COPY_FIELDS = load_only(*(getattr(Document, name) for name in COPY_COLUMNS))
 
 
 def _is_original(document: Document) -> bool:
@@ -55,19 +56,12 @@ def canonical_reason(best: Document, copies: list[Document]) -> str:
     return f"most complete copy ({best.norm_length} characters{', truncated' if best.truncated else ''})"
 
 
-def refresh_speech(session: Session, speech_id: int) -> None:
-    """Recompute a speech's canonical copy and fields from its copies (inside the caller's unit of work)."""
-    speech = session.get(Speech, speech_id)
-    if speech is None:
-        return
-    copies = list(session.scalars(select(Document).options(COPY_FIELDS).where(Document.speech_id == speech_id)))
-    if not copies:
-        return
+def speech_values(copies: Sequence) -> dict[str, object]:
+    """A speech's canonical copy and fields from its copies (ORM rows or Core rows of ``COPY_FIELDS``)."""
     ordered = sorted(copies, key=rank)
     best = ordered[0]
-    speech.canonical_document_id = best.id
-    speech.canonical_reason = canonical_reason(best, copies)
-    speech.copies = len(copies)
+    values: dict[str, object] = {"canonical_document_id": best.id, "canonical_reason": canonical_reason(best, copies),
+                                 "copies": len(copies)}  # fmt: skip
     provenance = {}
     for name in SPEECH_FIELDS:
         value, source = None, None
@@ -78,10 +72,23 @@ def refresh_speech(session: Session, speech_id: int) -> None:
                 break
         if isinstance(value, str) and name in TEXT_FIELDS:
             value = to_simplified(value)  # one script for the speech, whatever copy knew the field
-        setattr(speech, name, value)
+        values[name] = value
         if source is not None:
             provenance[name] = source
-    speech.provenance = provenance
+    values["provenance"] = provenance
+    return values
+
+
+def refresh_speech(session: Session, speech_id: int) -> None:
+    """Recompute a speech's canonical copy and fields from its copies (inside the caller's unit of work)."""
+    speech = session.get(Speech, speech_id)
+    if speech is None:
+        return
+    copies = list(session.scalars(select(Document).options(COPY_FIELDS).where(Document.speech_id == speech_id)))
+    if not copies:
+        return
+    for name, value in speech_values(copies).items():
+        setattr(speech, name, value)
     speech.updated_at = datetime.now(UTC)
     deferred = session.info.get(DEFER_INDEX)
     if deferred is not None:  # the caller indexes once per unit of work (clustering: once per chunk)

@@ -14,11 +14,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from monitor.dedup.canonical import DEFER_INDEX, refresh_speech
+from monitor.dedup.canonical import COPY_COLUMNS, DEFER_INDEX, refresh_speech, speech_values
 from monitor.dedup.fingerprint import Fingerprint, fingerprint, hamming, to_signed, to_unsigned
 from monitor.dedup.keyindex import KeyIndex
 from monitor.dedup.match import NEAR_DISTANCE, Copy, Link, compare, is_compilation
@@ -27,12 +29,16 @@ from storage.locks import exclusive
 from storage.models import Commitment, Document, ParagraphKey, Speech
 from storage.search import index_speeches
 
+if TYPE_CHECKING:
+    from monitor.commitments.prefetch import Prefetcher
+
 log = logging.getLogger(__name__)
 CHUNK = 100  # documents per unit of work
 DOCUMENTS, PARAGRAPHS, SPEECHES = Document.__table__, ParagraphKey.__table__, Speech.__table__
 D, P = DOCUMENTS.c, PARAGRAPHS.c
 # The statements of one document's unit of work, built once (building them costs more than running them).
-READ = select(D.id, D.text, D.match_text, D.content_hash, D.simhash, D.speech_id).where(D.id == bindparam("id"))
+READ = select(D.text, D.match_text, D.content_hash, D.simhash, D.speech_id,
+              *(D[name] for name in COPY_COLUMNS)).where(D.id == bindparam("id"))  # fmt: skip
 SHARING = (
     select(P.document_id)
     .where(P.key.in_(bindparam("keys", expanding=True)), P.document_id != bindparam("id"))
@@ -67,37 +73,47 @@ def pending_documents(db: Database) -> list[int]:
         )
 
 
-def cluster_documents(db: Database, on_progress: Callable[[int], None] | None = None) -> ClusterCounts:
+def cluster_documents(
+    db: Database, on_progress: Callable[[int], None] | None = None, ahead: Prefetcher | None = None
+) -> ClusterCounts:
     """Fingerprint and cluster every pending document, one unit of work per ``CHUNK`` documents in id order.
 
     One clusterer at a time per database (a cross-process lock): two processes deciding at once could both
     start a new speech for copies of the same text. A chunk commits whole or not at all; a document of a chunk
     that failed is still pending, so the next run takes it up again. (A commit per document cost ~1–2 ms each
     in SQLite, as much as the rest of the work; see ``bench/bench_ingest.py``.) Near-duplicates are looked up in
-    a :class:`~monitor.dedup.keyindex.KeyIndex` opened under the lock and saved after the last chunk.
+    a :class:`~monitor.dedup.keyindex.KeyIndex` opened under the lock and saved after the last chunk. ``ahead``
+    (the post-run work's worker) gives fingerprints and folded texts computed ahead.
     """
     with exclusive(db, "cluster"):
         pending = pending_documents(db)
         if not pending:
             return ClusterCounts()
         keys = KeyIndex.open(db)  # checked against the database's key version, rebuilt if stale
-        counts = _cluster_pending(db, keys, pending, on_progress)
+        if ahead is not None:
+            ahead.plan_texts(pending)
+        counts = _cluster_pending(db, keys, pending, on_progress, ahead)
         keys.save(db)
         return counts
 
 
 def _cluster_pending(
-    db: Database, keys: KeyIndex, pending: list[int], on_progress: Callable[[int], None] | None
+    db: Database,
+    keys: KeyIndex,
+    pending: list[int],
+    on_progress: Callable[[int], None] | None,
+    ahead: Prefetcher | None,
 ) -> ClusterCounts:
     counts = ClusterCounts()
     for start in range(0, len(pending), CHUNK):
         with db.write() as session:
             session.info[DEFER_INDEX] = touched = set()
-            outcomes = [_cluster_one(session, keys, document_id) for document_id in pending[start : start + CHUNK]]
+            unit = pending[start : start + CHUNK]
+            outcomes = [_cluster_one(session, keys, document_id, ahead) for document_id in unit]
             del session.info[DEFER_INDEX]
             if touched:  # each speech of the chunk indexed once, not once per copy that touched it
                 session.flush()
-                index_speeches(session.connection(), sorted(touched))
+                index_speeches(session.connection(), sorted(touched), ahead.folded if ahead else None)
             keys.stamp(session.connection())  # the key version moves with the keys, in the same unit of work
         for outcome in outcomes:
             _count(counts, outcome)
@@ -117,13 +133,13 @@ def _count(counts: ClusterCounts, outcome: str) -> None:
         counts.merged += 1
 
 
-def _cluster_one(session: Session, keys: KeyIndex, document_id: int) -> str:
+def _cluster_one(session: Session, keys: KeyIndex, document_id: int, ahead: Prefetcher | None = None) -> str:
     conn = session.connection()
     row = conn.execute(READ, {"id": document_id}).one_or_none()
     if row is None:
         return "gone"
     text = row.text or ""
-    fp = fingerprint(text)
+    fp = ahead.fingerprint(row.id, text) if ahead is not None else fingerprint(text)
     if row.simhash is not None:  # fingerprinted before: its old paragraph keys go (lookup keys in _write_keys)
         conn.execute(DROP_PARAGRAPHS, {"id": row.id})
     me = Copy(row.id, fp.simhash, fp.length, row.match_text or "", is_compilation(text))
@@ -133,8 +149,11 @@ def _cluster_one(session: Session, keys: KeyIndex, document_id: int) -> str:
     parts = sorted({speech_of[link.other] for link in links if link.reason == "compilation part"})
     targets = sorted({speech_of[link.other] for link in merging})
     now = datetime.now(UTC)
-    if not targets:
-        target = conn.execute(NEW_SPEECH, {"created_at": now, "updated_at": now, "copies": 0}).scalar_one()
+    if not targets:  # a speech of this one copy: its fields are the copy's (what refresh_speech would find)
+        copy = SimpleNamespace(**{name: getattr(row, name) for name in COPY_COLUMNS})
+        copy.norm_length, copy.compilation = fp.length, me.compilation
+        values = {"created_at": now, "updated_at": now, **speech_values([copy])}
+        target = conn.execute(NEW_SPEECH, values).scalar_one()
         outcome = "new"
     else:
         target, outcome = targets[0], ("merged" if len(targets) > 1 else "joined")
@@ -148,7 +167,10 @@ def _cluster_one(session: Session, keys: KeyIndex, document_id: int) -> str:
                          "fingerprinted_hash": row.content_hash, "speech_id": target,
                          "speech_link": _link_record(best, parts, me.compilation)})  # fmt: skip
     _write_keys(conn, keys, row.id, None if row.simhash is None else to_unsigned(row.simhash), fp)
-    refresh_speech(session, target)
+    if outcome == "new":
+        session.info[DEFER_INDEX].add(target)  # indexed with the chunk's other speeches
+    else:
+        refresh_speech(session, target)
     if row.speech_id and row.speech_id != target:
         _refresh_or_drop(session, row.speech_id)
     session.flush()

@@ -115,3 +115,24 @@ def gram_string(*folded: str) -> str:
     for text in folded:
         found |= grams(text)
     return " ".join(sorted(found))
+
+
+Folded = tuple[str, list[str]]  # a text folded, and the grams of the folded text, sorted
+
+
+def folded_with_grams(text: str | None) -> Folded:
+    """``fold(text)`` and its sorted grams: what the search index computes from a row's long column."""
+    folded = fold(text)
+    return folded, sorted(grams(folded))
+
+
+def merged_grams(folded: str, known: list[str]) -> list[str]:
+    """``sorted(grams(folded) | set(known))`` for ``known`` sorted: the grams of a short text added to a long
+    text's grams computed ahead (sorted runs merge in linear time)."""
+    found = set(known)
+    extra = sorted(g for g in grams(folded) if g not in found)
+    if not extra:
+        return known
+    merged = known + extra
+    merged.sort()
+    return merged

@@ -36,15 +36,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
-from storage.search.fold import fold, gram_string, grams
+from storage.search.fold import Folded, fold, gram_string, grams, merged_grams
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
+
+#: Texts folded ahead (:mod:`monitor.commitments.prefetch`): (document id or None, raw text) -> fold and grams
+FoldedAhead = Callable[[int | None, str], Folded | None]
 
 #: kind -> (base table, scored column, other column)
 KINDS = {"speech": ("speeches", "title", "body"), "commitment": ("commitments", "action", "text")}
@@ -184,14 +187,25 @@ def tsvector_literal(found: set[str]) -> str:
     return " ".join(f"'{g}'" for g in sorted(found))  # folded grams hold only letters and digits
 
 
+def _lexemes(found: list[str]) -> str:
+    """``tsvector_literal`` of grams already sorted."""
+    return "'" + "' '".join(found) + "'" if found else ""
+
+
+def _row_grams(scored: str, other: str, known: list[str] | None) -> list[str]:
+    """The sorted grams of a row's two folded columns; ``known``: the other column's, computed ahead."""
+    return merged_grams(scored, known) if known is not None else sorted(grams(scored) | grams(other))
+
+
 def _in(statement: str, name: str = "ids"):
     return text(statement).bindparams(bindparam(name, expanding=True))
 
 
-def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, str | None]]) -> int:
-    """Write some rows (``(id, scored, other, speech date)``, texts folded), skipping those indexed as they are."""
+def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, list[str] | None, str | None]]) -> int:
+    """Write some rows (``(id, scored, other, other's grams if known, speech date)``, texts folded), skipping
+    those indexed as they are."""
     _, a, b = KINDS[kind]
-    rows = [(key, x, y, _hash(x, y, date), date) for key, x, y, date in rows]
+    rows = [(key, x, y, _hash(x, y, date), date, known) for key, x, y, known, date in rows]
     if not rows:
         return 0
     known = conn.execute(_in(f"SELECT {kind}_id, source_hash FROM {kind}_fts_text WHERE {kind}_id IN :ids"),
@@ -207,8 +221,8 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, st
         conn.execute(
             text(f"INSERT INTO {kind}_fts_text ({kind}_id, {a}, {b}, grams, speech_date, source_hash) "
                  f"VALUES (:id, :a, :b, CAST(:grams AS tsvector), :date, :hash)"),
-            [{"id": key, "a": x, "b": y, "grams": tsvector_literal(grams(x) | grams(y)), "date": date, "hash": digest}
-             for key, x, y, digest, date in changed],
+            [{"id": key, "a": x, "b": y, "grams": _lexemes(_row_grams(x, y, known)), "date": date, "hash": digest}
+             for key, x, y, digest, date, known in changed],
         )  # fmt: skip
         if kind == "speech":  # the stale title rows went with their text rows (ON DELETE CASCADE)
             conn.execute(
@@ -240,8 +254,8 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, st
                 )
         for table in (f"{kind}_fts_text", f"{kind}_fts_body"):
             conn.execute(_in(f"DELETE FROM {table} WHERE {kind}_id IN :ids"), {"ids": stale})
-    params = [{"id": key, "a": x, "b": y, "hash": digest, "date": date, "grams": gram_string(x, y)}
-              for key, x, y, digest, date in changed]  # fmt: skip
+    params = [{"id": key, "a": x, "b": y, "hash": digest, "date": date, "grams": " ".join(_row_grams(x, y, known))}
+              for key, x, y, digest, date, known in changed]  # fmt: skip
     conn.execute(
         text(f"INSERT INTO {kind}_fts_text ({kind}_id, {a}, speech_date, source_hash) VALUES (:id, :a, :date, :hash)"),
         params,
@@ -255,23 +269,25 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, st
     return len(changed)
 
 
-def index_speeches(conn: Connection, speech_ids: Sequence[int]) -> int:
+def index_speeches(conn: Connection, speech_ids: Sequence[int], ahead: FoldedAhead | None = None) -> int:
     """(Re)index speeches from their title and canonical copy's text; return how many changed.
 
     A speech whose title and canonical text are unchanged is left alone, so calling this on every
-    ``refresh_speech`` (each new copy) costs a fold and a hash, not an index write.
+    ``refresh_speech`` (each new copy) costs a fold and a hash, not an index write. ``ahead`` gives a canonical
+    copy's text folded ahead (by document id and text), when it has it.
     """
     changed = 0
     for start in range(0, len(speech_ids), BATCH):
         chunk = list(speech_ids[start : start + BATCH])
         rows = conn.execute(
             _in(
-                "SELECT s.id, s.title, d.text, s.speech_date FROM speeches s "
+                "SELECT s.id, s.title, d.text, s.speech_date, d.id FROM speeches s "
                 "LEFT JOIN documents d ON d.id = s.canonical_document_id WHERE s.id IN :ids"
             ),
             {"ids": chunk},
         ).all()
-        changed += _replace(conn, "speech", ((r[0], fold(r[1]), fold(r[2]), r[3]) for r in rows))
+        changed += _replace(conn, "speech", (
+            (r[0], fold(r[1]), *_folded(ahead, r[4], r[2]), r[3]) for r in rows))  # fmt: skip
     return changed
 
 
@@ -279,8 +295,9 @@ def index_speech(conn: Connection, speech_id: int) -> bool:
     return index_speeches(conn, [speech_id]) > 0
 
 
-def index_commitments(conn: Connection, commitment_ids: Sequence[int]) -> int:
-    """(Re)index commitments from their text and action; return how many changed."""
+def index_commitments(conn: Connection, commitment_ids: Sequence[int], ahead: FoldedAhead | None = None) -> int:
+    """(Re)index commitments from their text and action; return how many changed. ``ahead`` gives a commitment
+    text folded ahead (by text), when it has it."""
     changed = 0
     for start in range(0, len(commitment_ids), BATCH):
         chunk = list(commitment_ids[start : start + BATCH])
@@ -288,8 +305,15 @@ def index_commitments(conn: Connection, commitment_ids: Sequence[int]) -> int:
             _in("SELECT id, action, text FROM commitments WHERE id IN :ids"),
             {"ids": chunk},
         ).all()
-        changed += _replace(conn, "commitment", ((r[0], fold(r[1]), fold(r[2]), None) for r in rows))
+        changed += _replace(conn, "commitment", (
+            (r[0], fold(r[1]), *_folded(ahead, None, r[2]), None) for r in rows))  # fmt: skip
     return changed
+
+
+def _folded(ahead: FoldedAhead | None, document_id: int | None, raw: str | None) -> tuple[str, list[str] | None]:
+    """A long column folded, with its sorted grams when they were computed ahead."""
+    ready = ahead(document_id, raw) if ahead is not None and raw else None
+    return ready if ready is not None else (fold(raw), None)
 
 
 def index_commitments_of_speech(conn: Connection, speech_id: int) -> int:

@@ -317,3 +317,194 @@ def test_empty_or_arc_looking_text_is_not_a_warc(tmp_path, store_url, content):
     path.write_text(content, encoding="utf-8")
     with Database(store_url) as db, pytest.raises(IngestError, match="not a WARC file|no WARC records"):
         ingest_warc(db, path, SOURCE)
+
+
+# -- extraction in worker processes ------------------------------------------------------------------------
+
+WORKER_HOSTS = {  # host -> share of the pages (a skewed mix: one worker gets more hosts than the other)
+    "www.alpha.gov.cn": 5,
+    "www.beta.gov.cn": 3,
+    "www.gamma.gov.cn": 1,
+    "www.delta.gov.cn": 1,
+}
+WORKER_PAGES = 260
+
+
+def chrome_page(host: str, number: int) -> bytes:
+    """An article with its site's chrome (banner, navigation, footer) around a body of its own."""
+    site = host.split(".")[1]
+    body = "".join(
+        f"<p>第{number}篇讲话第{i}段：{site}要持续优化营商环境，推动第{number * 10 + i}项改革落地见效，"
+        f"切实为市场主体减负{number + i}亿元。</p>"
+        for i in range(4)
+    )
+    related = f"<p>相关阅读：{site}营商环境专题</p>" if number % 3 == 0 else ""  # chrome on some hosts only
+    return (
+        f"<html><head><title>{site}讲话{number}</title></head><body><div class='content'>"
+        f"<p>欢迎访问{site}人民政府门户网站</p><p>首页 | 政务公开 | {site}新闻</p>"
+        f"<h1>{site}讲话{number}</h1><p>发布时间：2023-0{1 + number % 9}-1{number % 10}</p>{body}{related}"
+        f"<p>主办单位：{site}人民政府办公室</p></div></body></html>"
+    ).encode()
+
+
+def write_chrome_warc(path: Path) -> list[str]:
+    """A WARC of pages of several hosts in a random order (a few URLs twice, one of them changed); its URLs."""
+    import random
+
+    rng = random.Random(7)
+    hosts = [host for host, share in WORKER_HOSTS.items() for _ in range(share)]
+    pages = [(rng.choice(hosts), number) for number in range(WORKER_PAGES)]
+    pages += [pages[5], pages[40], pages[200]]  # stored again unchanged
+    urls = []
+    with path.open("wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for index, (host, number) in enumerate(pages):
+            url = f"http://{host}/art/{number}.html"
+            body = chrome_page(host, number)
+            if index == len(pages) - 1:
+                body = body.replace("推动".encode(), "加快推动".encode())  # the last one changed
+            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1")
+            writer.write_record(
+                writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=headers)
+            )
+            urls.append(url)
+    return urls
+
+
+@pytest.fixture(scope="module")
+def chrome_warc(tmp_path_factory) -> tuple[Path, list[str]]:
+    path = tmp_path_factory.mktemp("chrome") / "hosts.warc.gz"
+    return path, write_chrome_warc(path)
+
+
+def ingest_with_workers(path: Path, db_path: Path, workers: str, monkeypatch) -> tuple:
+    """Ingest into a fresh SQLite file: the stored documents in id order, the run's counts, the chrome answers
+    handed to the re-extraction, and what it did."""
+    import monitor.ingest as ingest
+    from storage.database import Database
+
+    monkeypatch.setenv("SPEECHWATCH_INGEST_WORKERS", workers)
+    seen = {}
+
+    def reextract_run(db, run_id, checks):
+        seen["checks"] = {url: tuple(list(keys) for keys in packed) for url, packed in checks.items()}
+        seen["result"] = original(db, run_id, checks)
+        return seen["result"]
+
+    original = ingest.reextract_run
+    monkeypatch.setattr(ingest, "reextract_run", reextract_run)
+    with Database(f"sqlite:///{db_path}") as db:
+        run_id, counts = ingest_warc(db, path, SOURCE)
+        with db.read() as session:
+            columns = [
+                c.name for c in Document.__table__.columns if not c.name.endswith("_at") or c.name == "published_at"
+            ]
+            documents = [  # every column (the analysis among them) but the times
+                tuple(getattr(d, name) for name in columns)
+                for d in session.scalars(select(Document).order_by(Document.id))
+            ]
+        (run,) = get_runs(db, [run_id])
+    run_counts = (run.status, run.pages_fetched, run.documents_new, run.documents_updated, run.documents_unchanged)
+    return documents, (counts, run_counts), seen["checks"], seen["result"]
+
+
+@pytest.fixture(scope="module")
+def loop_ingest(chrome_warc, tmp_path_factory) -> tuple:
+    """The chrome WARC ingested with no workers (what the other ways must store)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return ingest_with_workers(chrome_warc[0], tmp_path_factory.mktemp("loop") / "loop.db", "0", monkeypatch)
+
+
+def test_workers_store_what_the_loop_stores(chrome_warc, loop_ingest, tmp_path, monkeypatch, caplog):
+    path, urls = chrome_warc
+    caplog.set_level("INFO", logger="monitor.ingest_workers")
+    loop = loop_ingest
+    assert "worker processes" not in caplog.text
+    workers = ingest_with_workers(path, tmp_path / "workers.db", "2", monkeypatch)
+    assert re.search(rf"{len(urls)} pages extracted in 2 worker processes, 0 in this one", caplog.text)
+
+    documents, counts, checks, reextracted = loop
+    assert len(documents) == len(set(urls)) == WORKER_PAGES
+    status, fetched, new, updated, unchanged = counts[1]
+    assert (status, fetched, new, updated + unchanged) == ("finished", len(urls), WORKER_PAGES, 3)
+    assert updated >= 1  # the changed page, and any early page met again once its site's chrome was known
+    # the sites' chrome was learned during the run: each host's first page knew none, later ones did
+    for host in WORKER_HOSTS:
+        pages = [url for url in urls if urlsplit(url).hostname == host]
+        learned = [bool(checks[url][0]) for url in pages if urls.count(url) == 1]  # a repeat's answers are its last
+        assert not any(bool(checks[url][0]) for url in pages[:3] if urls.count(url) == 1), host  # too few pages
+        assert sum(learned) >= len(learned) // 2, host
+    assert reextracted.changed > 0  # the early pages, extracted before their site's chrome was known
+    assert workers == loop
+
+
+@pytest.mark.parametrize("failure", ["raises", "dies"])
+def test_a_failing_worker_costs_the_head_start_not_the_run(
+    chrome_warc, loop_ingest, tmp_path, monkeypatch, caplog, failure
+):
+    import monitor.ingest_workers as ingest_workers
+    from monitor.workers import shutdown_all
+
+    shutdown_all()  # new worker processes: the failing jobs count their calls from zero
+    path, urls = chrome_warc
+    caplog.set_level("INFO", logger="monitor.ingest_workers")
+    monkeypatch.setattr(ingest_workers, "extract_batch", failing_batch if failure == "raises" else dying_batch)
+    monkeypatch.setattr(ingest_workers, "WINDOW", 60)  # some results taken before the failure, some after
+    failed = ingest_with_workers(path, tmp_path / "failed.db", "2", monkeypatch)
+
+    assert "page extraction in a worker failed; extracting the rest in this process" in caplog.text
+    match = re.search(r"(\d+) pages extracted in 2 worker processes, (\d+) in this one", caplog.text)
+    assert match and int(match[1]) > 0 and int(match[2]) > 0
+    assert int(match[1]) + int(match[2]) == len(urls)  # every page once
+    assert failed == loop_ingest  # the pages extracted here after the failure learned from those taken before
+
+
+JOBS_BEFORE_FAILING = 2
+_jobs = 0
+
+
+def failing_batch(setting, items: list) -> list:
+    """A worker's job that works twice, then raises (runs in the spawned worker: imported there by name)."""
+    global _jobs
+    from monitor.ingest_workers import extract_batch
+
+    _jobs += 1
+    if _jobs > JOBS_BEFORE_FAILING:
+        raise RuntimeError("worker failed (test)")
+    return extract_batch(setting, items)
+
+
+def dying_batch(setting, items: list) -> list:
+    """A worker's job that works twice, then ends its process (a broken pool)."""
+    import os
+
+    if _jobs >= JOBS_BEFORE_FAILING:
+        os._exit(3)
+    return failing_batch(setting, items)
+
+
+def test_the_ingest_worker_count_comes_from_the_environment(monkeypatch, chrome_warc, tmp_path):
+    from monitor.ingest_workers import ENV_WORKERS, PageExtractor, ingest_workers
+    from monitor.profiles import SiteProfiles
+    from storage.database import Database
+
+    monkeypatch.delenv(ENV_WORKERS, raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert ingest_workers() == 2
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert ingest_workers() == 0
+    monkeypatch.setattr("os.cpu_count", lambda: None)
+    assert ingest_workers() == 0
+    for value, workers in (("0", 0), (" 3 ", 3), ("-1", 0), ("", 0)):
+        monkeypatch.setenv(ENV_WORKERS, value)
+        assert ingest_workers() == workers
+    monkeypatch.setenv(ENV_WORKERS, "two")
+    with pytest.raises(ValueError, match=f"{ENV_WORKERS} must be a whole number of worker processes, not 'two'"):
+        ingest_workers()
+    with Database(f"sqlite:///{tmp_path / 'bad.db'}") as db:
+        with pytest.raises(ValueError, match=ENV_WORKERS):
+            ingest_warc(db, chrome_warc[0], SOURCE)
+        with db.read() as session:
+            assert session.scalar(select(func.count(CrawlRun.id))) == 0  # refused before a run was started
+    with Database("sqlite://") as db:  # in memory: a worker would open an empty database of its own
+        assert PageExtractor(db, SiteProfiles(db), workers=2).workers == 0

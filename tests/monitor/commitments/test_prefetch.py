@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy import text as text_query
 
 from monitor.commitments import prefetch
 from monitor.commitments.evaluate import load_gold
 from monitor.commitments.extract import extract_commitments
 from monitor.commitments.track import mine_commitments
-from monitor.dedup.cluster import cluster_documents
+from monitor.dedup.cluster import cluster_documents, pending_documents
+from monitor.dedup.fingerprint import fingerprint
 from monitor.extract.script import matching_text
 from monitor.postrun import process_new_documents
 from storage.database import Database
 from storage.documents import DocumentRecord, content_hash_of, store_documents
 from storage.models import Commitment, Document, Speech
+from storage.search.fold import folded_with_grams
 
 
 def gold_records() -> list[DocumentRecord]:
@@ -45,19 +50,20 @@ def mined(db: Database) -> list[tuple]:
 
 def test_mining_with_a_worker_stores_what_mining_in_the_loop_stores(tmp_path, monkeypatch, caplog):
     submitted = []
+    read_inputs = prefetch.read_inputs
 
-    class CountingPool(prefetch.ProcessPoolExecutor):
-        def submit(self, fn, *args, **kwargs):
-            submitted.append(len(args[0]))
-            return super().submit(fn, *args, **kwargs)
+    def counted(db, ids):  # read for each job sent to the worker
+        submitted.append(len(ids))
+        return read_inputs(db, ids)
 
-    monkeypatch.setattr(prefetch, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(prefetch, "read_inputs", counted)
     results = {}
     for workers in ("0", "1"):
         monkeypatch.setenv(prefetch.ENV_WORKERS, workers)
         monkeypatch.setattr(prefetch, "MIN_DOCUMENTS", 0)  # the gold set is smaller than a real run
         monkeypatch.setattr(prefetch, "BATCH", 3)
         monkeypatch.setattr(prefetch, "WINDOW", 7)  # the worker waits for the loop, several times over
+        monkeypatch.setattr(prefetch, "TEXTS_AHEAD", 0)  # texts: see the test below
         db = Database(f"sqlite:///{tmp_path / f'workers-{workers}.db'}")
         try:
             store_documents(db, gold_records())
@@ -78,7 +84,7 @@ def test_mining_with_a_worker_stores_what_mining_in_the_loop_stores(tmp_path, mo
 
 def test_a_result_is_used_only_for_the_inputs_it_was_computed_from(database):
     text = load_gold()[0]["text"]
-    ((_, key, found),) = prefetch.extract_batch([prefetch.MiningInput(7, text, "2019-07", None)])
+    ((_, key, found, _),) = prefetch.extract_batch([prefetch.MiningInput(7, text, "2019-07", None)])
     ahead = prefetch.Prefetcher(database, workers=0)
     for document_id in (7, 8, 9):
         ahead.done[document_id] = (key, found)  # as if the worker had extracted them with these inputs
@@ -129,3 +135,63 @@ def test_a_failing_worker_costs_the_head_start_not_the_run(tmp_path, monkeypatch
         db.close()
     assert counts.documents == 5 and counts.new > 20
     assert "extracting in this process" in caplog.text
+
+
+def indexed(db: Database) -> tuple:
+    """The speeches (copies by URL) and what the search index holds and finds for them."""
+    from monitor.query import search_speeches
+
+    with db.read() as session:
+        speeches = sorted(
+            tuple(sorted(session.scalars(select(Document.url).where(Document.speech_id == speech_id))))
+            for speech_id in session.scalars(select(Speech.id))
+        )
+        rows = session.execute(text_query(
+            "SELECT t.title, t.source_hash, b.body FROM speech_fts_text t JOIN speech_fts_body b USING (speech_id)"
+            " ORDER BY b.body")).all()  # fmt: skip
+        simhashes = sorted(session.execute(select(Document.url, Document.simhash, Document.norm_length)).all())
+    found = {term: len(search_speeches(db, term, limit=50).hits) for term in ("融", "融资", "营商环境", "审批", "企")}
+    return speeches, [tuple(r) for r in rows], simhashes, found
+
+
+def test_texts_prepared_ahead_cluster_and_index_as_in_the_loop(tmp_path, monkeypatch):
+    monkeypatch.setattr(prefetch, "MIN_DOCUMENTS", 0)
+    monkeypatch.setattr(prefetch, "BATCH", 4)
+    records = gold_records()
+    records.append(replace(records[0], url="http://mirror.example/0", final_url="http://mirror.example/0"))  # a repost
+    results = {}
+    for workers in (0, 1):
+        db = Database(f"sqlite:///{tmp_path / f'texts-{workers}.db'}")
+        try:
+            store_documents(db, records)
+            with prefetch.Prefetcher(db, workers=workers) as ahead:
+                ahead.plan_texts(pending_documents(db))
+                deadline = time.monotonic() + 60
+                while workers and (ahead.text_jobs or ahead.text_next < len(ahead.texts)):
+                    assert time.monotonic() < deadline, "the worker prepared nothing in a minute"
+                    ahead._feed()  # what the loop's calls do
+                    time.sleep(0.02)
+                cluster_documents(db, ahead=ahead)
+                prepared = ahead.texts_ahead
+            results[workers] = indexed(db)
+        finally:
+            db.close()
+        if workers:
+            assert prepared == len(records)  # every fingerprint came from the worker
+    assert results[1] == results[0]
+    speeches, rows, _, found = results[0]
+    assert len(rows) == len(speeches) == len(records) - 1 and found["融"] > 0 and found["营商环境"] > 0
+
+
+def test_a_prepared_text_is_used_only_for_the_text_it_was_computed_from(database):
+    text = load_gold()[0]["text"]
+    ((_, ready),) = prefetch.prepare_batch([(5, text)])
+    ahead = prefetch.Prefetcher(database, workers=0)
+    ahead.texts, ahead.text_position = [5, 6], {5: 0, 6: 1}
+    ahead.prepared = {5: ready, 6: ready}
+    assert ahead.fingerprint(5, text) is ready.fingerprint
+    edited = text.replace("年底前", "9月底前", 1)
+    assert ahead.fingerprint(6, edited) == fingerprint(edited) != ready.fingerprint
+    assert ahead.folded(5, text) == folded_with_grams(text) and ahead.folded(5, text) is None  # taken once
+    assert ahead.folded(6, text) is None  # dropped when its text changed
+    assert ahead.texts_ahead == 1
