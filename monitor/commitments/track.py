@@ -110,22 +110,44 @@ def mine_commitments(db: Database, prefetcher: Prefetcher | None = None) -> Mine
             try:
                 with db.write() as session:
                     changed: set[int] = set()  # commitments whose text is new or changed: indexed for search
+                    documents, speeches, stored = _load_unit(session, unit)
                     for document_id in unit:
-                        document = session.get(Document, document_id, options=MINED_COLUMNS)
-                        speech = session.get(Speech, document.speech_id) if document and document.speech_id else None
+                        document = documents.get(document_id)
+                        speech = speeches.get(document.speech_id) if document and document.speech_id else None
                         if document is None or speech is None:
                             continue
                         counts.documents += 1
                         pledges = _region_pledges(regions, session, store, speech.region_code)
-                        changed |= _mine_document(session, document, speech, pledges, counts, ahead)
+                        # the speech's first copy in the unit takes the rows read; a later one (None) reads them
+                        rows = stored.pop(speech.id, None)  # again, with those the first one inserted
+                        changed |= _mine_document(session, document, speech, pledges, counts, ahead, rows)
                     session.flush()
-                    index_commitments(session.connection(), sorted(changed))  # storage.search, once per unit
+                    index_commitments(session.connection(), sorted(changed), ahead.folded)  # storage.search, per unit
             except BaseException:
                 regions.clear()  # the unit rolled back: what the indexes learned from it is not stored
                 if store:
                     forget(store)
                 raise
     return counts
+
+
+def _load_unit(session, unit: list[int]) -> tuple[dict[int, Document], dict[int, Speech], dict[int, list[Commitment]]]:
+    """A unit's documents, their speeches and the speeches' stored commitments: one query each, in the session."""
+    query = select(Document).where(Document.id.in_(unit)).options(*MINED_COLUMNS)
+    documents = {document.id: document for document in session.scalars(query)}
+    speech_ids = sorted({document.speech_id for document in documents.values() if document.speech_id})
+    speeches = {speech.id: speech for speech in session.scalars(select(Speech).where(Speech.id.in_(speech_ids)))}
+    return documents, speeches, _stored_commitments(session, list(speeches))
+
+
+def _stored_commitments(session, speech_ids: list[int]) -> dict[int, list[Commitment]]:
+    """The speeches' stored commitments by speech, as ORM rows in id order (a copy adds evidence to them)."""
+    stored: dict[int, list[Commitment]] = {speech_id: [] for speech_id in speech_ids}
+    if speech_ids:
+        query = select(Commitment).where(Commitment.speech_id.in_(speech_ids)).order_by(Commitment.id)
+        for row in session.scalars(query):
+            stored[row.speech_id].append(row)
+    return stored
 
 
 def _region_pledges(regions: dict[str, RegionPledges], session, store: str | None, region_code: str | None):
@@ -139,13 +161,14 @@ def _region_pledges(regions: dict[str, RegionPledges], session, store: str | Non
 
 
 def _mine_document(session, document: Document, speech: Speech, pledges: RegionPledges | None,
-                   counts: MineCounts, ahead: Prefetcher) -> set[int]:  # fmt: skip
+                   counts: MineCounts, ahead: Prefetcher, stored: list[Commitment] | None) -> set[int]:  # fmt: skip
     """Mine one copy; return the ids of the commitments it added or completed (their text is new).
 
-    The speech's stored commitments are ORM rows (a copy adds evidence to them); new ones are plain records
-    inserted with one statement per copy (the ORM's unit of work cost as much as finding them)."""
+    The speech's stored commitments (``stored``; None: read here) are ORM rows (a copy adds evidence to them);
+    new ones are plain records inserted with one statement per copy (the ORM's unit of work cost as much as
+    finding them)."""
     speech_date = speech.speech_date or document.speech_date
-    known: list = list(session.scalars(select(Commitment).where(Commitment.speech_id == speech.id)))
+    known: list = list(_stored_commitments(session, [speech.id])[speech.id] if stored is None else stored)
     new_rows: list[tuple[SimpleNamespace, str | None]] = []
     completed: set[int] = set()
     for item in ahead.commitments(document.id, document.text or "", speech_date, speech.organization):

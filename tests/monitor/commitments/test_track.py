@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
-from monitor.commitments.track import ReviewError, display_status, list_commitments, mine_commitments, review
+from monitor.commitments.track import CHUNK, ReviewError, display_status, list_commitments, mine_commitments, review
 from monitor.dedup.cluster import cluster_documents
 from monitor.extract.script import matching_text
 from storage.documents import DocumentRecord, content_hash_of, store_documents
@@ -222,3 +223,85 @@ def test_a_pledge_said_again_is_not_a_report_that_it_is_done(database):
     store_documents(database, [_speech_record("http://gov/2025-12", report, "2025-12-31")])
     cluster_documents(database)
     assert mine_commitments(database).fulfilment >= 1
+
+
+def _commitments_and_events(database) -> tuple[list, list]:
+    """Every commitment (evidence as URLs) and audit event, without ids or times."""
+    with database.read() as session:
+        urls = dict(session.execute(select(Document.id, Document.url)).all())
+        rows = session.scalars(select(Commitment).order_by(Commitment.id)).all()
+        texts = {row.id: row.text for row in rows}
+        commitments = [
+            (row.text, row.key, row.deadline, row.status, row.flagged, row.relation, urls[row.document_id],
+             [urls[i] for i in row.evidence])
+            for row in rows
+        ]  # fmt: skip
+        events = session.execute(select(CommitmentEvent.commitment_id, CommitmentEvent.action,
+                                        CommitmentEvent.document_id).order_by(CommitmentEvent.id)).all()  # fmt: skip
+    return commitments, [(texts[c], action, urls[d]) for c, action, d in events]
+
+
+def test_copies_of_one_speech_in_one_unit_see_each_others_commitments(database):
+    """One unit of work: two new copies of a speech whose cut copy was mined before (each adds evidence to its
+    pledges, the second also to those the first added), and a copy whose speech is gone (skipped, still pending)."""
+    cut = SPEECH[: SPEECH.index("二、")]
+    store_documents(database, [record("http://tpl/cut", cut, kind="template", truncated=True)])
+    cluster_documents(database)
+    mine_commitments(database)
+    store_documents(database, [record("http://gov/full", SPEECH)])
+    store_documents(database, [record("http://gov/gone", "同志们：\n" + SPEECH[6:-5] + "\n再见！")])
+    store_documents(database, [record("http://news/full", SPEECH.replace("谢谢大家！", "谢谢！"), kind="news")])
+    cluster_documents(database)
+    with database.write() as session:
+        session.execute(update(Document).where(Document.url == "http://gov/gone").values(speech_id=999_999))
+    counts = mine_commitments(database)
+    assert (counts.documents, counts.new, counts.seen_again) == (2, 4, 10)
+    commitments, events = _commitments_and_events(database)
+    cut_texts = ["确保2020年9月底前至少完成一宗“标准地”出让", "尽快完成14项政府统一服务事项",
+                 "向市里争取落户1-2支产业引导基金"]  # fmt: skip
+    full_texts = ["区行政审批局要在年底前实现企业开办全程网办", "开办时间压缩至1个工作日以内",
+                  "区政务服务中心要在10月底前建成企业服务专区", "区营商办要每季度通报一次各单位工作进展"]  # fmt: skip
+    both = ["http://gov/full", "http://news/full"]
+    assert [(text, first, evidence) for text, _, _, _, _, _, first, evidence in commitments] == [
+        *[(text, "http://tpl/cut", ["http://tpl/cut", *both]) for text in cut_texts],
+        *[(text, "http://gov/full", both) for text in full_texts],
+    ]
+    assert [row[1:6] for row in commitments] == [
+        ("95283649373adc1ed1327b37d0569a08", "2020-09-30", "new", True, None),
+        ("b1d86fb97e1de556b783d51ddf8adbd6", None, "new", True, None),
+        ("bd4c9e119ed930824f34ac5437202adf", None, "new", True, None),
+        ("9ee690c64f8914dd75e1d33b82e13c4c", "2020-12-31", "new", True, None),
+        ("01a4aee6efa61469edb1e3b75b8c2502", "2020-12-31", "new", True, None),
+        ("3d00908a1fb164d59f05a4896f05e430", "2020-10-31", "new", True, None),
+        ("eea0c79a30282f322aba74491b1a4cb4", None, "new", True, None),
+    ]
+    assert events == [(text, "flagged", url) for text, *_, url, _ in commitments]
+    with database.read() as session:
+        mined = dict(session.execute(select(Document.url, Document.commitments_hash == Document.content_hash)).all())
+    assert mined == {"http://tpl/cut": True, "http://gov/full": True, "http://gov/gone": None, "http://news/full": True}
+
+
+def test_a_unit_reads_its_copies_speeches_and_commitments_with_a_query_each(database):
+    """Mining a unit of new single-copy speeches: the SELECTs do not grow with its copies (3 per copy before)."""
+    rng = random.Random(7)
+    words = "经济社会发展改革开放创新驱动产业升级城市建设乡村振兴生态环境民生保障教育医疗交通水利文化旅游科技人才"
+    texts = [
+        "同志们：\n" + "".join("".join(rng.choices(words, k=30)) + "。" for _ in range(12))
+        + f"\n区政务服务中心要在{number + 1}月底前建成第{number + 1}个企业服务专区。\n谢谢大家！"
+        for number in range(12)
+    ]  # fmt: skip
+    assert len(texts) < CHUNK
+    store_documents(database, [record(f"http://gov/{number}", text) for number, text in enumerate(texts)])
+    cluster_documents(database)
+    statements: list[str] = []
+    listen = (database.engine, "before_cursor_execute", lambda _c, _u, statement, *_: statements.append(statement))
+    event.listen(*listen)
+    try:
+        counts = mine_commitments(database)
+    finally:
+        event.remove(*listen)
+    with database.read() as session:
+        assert len(set(session.scalars(select(Commitment.speech_id)))) == counts.documents == len(texts)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # the pending copies; the unit's documents, speeches and commitments; the search index's (3 in SQLite, 2 in PG)
+    assert len(selects) <= 7, selects
