@@ -24,7 +24,7 @@ import os
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from urllib.parse import urlsplit
@@ -149,12 +149,15 @@ class PageExtractor:
 
     def _stop(self, failed: bool = False) -> None:
         if self.pools is not None:
-            for pending in self.inflight:
-                if pending.job is not None and pending.job.future is not None:
-                    pending.job.future.cancel()  # the workers are kept for the next run (monitor.workers)
+            # the workers are kept for the next run (monitor.workers): they drop this run's queue, and the jobs
+            # they already hold end here, so that nothing of this run's keeps a core busy after it
+            futures = {p.job.future for p in self.inflight if p.job is not None and p.job.future is not None}
+            started = [future for future in futures if not future.cancel()]
             if failed:
                 for pool in self.pools:
                     discard(pool)
+            else:
+                wait(started)
             self.pools = None
         self.filling.clear()
 

@@ -30,7 +30,7 @@ import logging
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -174,10 +174,13 @@ class Prefetcher:
         if self.pool is not None:
             log.info("commitments of %d copies extracted ahead in a worker, %d again in the loop; %d texts"
                      " prepared ahead", self.ahead, self.again, self.texts_ahead)  # fmt: skip
-            for job in [*self.batches, *self.text_jobs]:
-                job.cancel()  # the worker is kept for the next run (monitor.workers): it drops this run's queue
+            # the worker is kept for the next run (monitor.workers): it drops this run's queue, and the jobs it
+            # already holds end here, so that nothing of this run's keeps a core busy after it
+            started = [job for job in [*self.batches, *self.text_jobs] if not job.cancel()]
             if failed:
                 discard(self.pool)
+            else:
+                wait(started)
             self.pool = None
         self.jobs.clear()
         self.batches.clear()
