@@ -201,26 +201,46 @@ def forget(store: str) -> None:
         del _CACHE[key]
 
 
-def _region_rows(region_code: str):
+def _pledge_rows():
     return (
         select(Commitment.id, Commitment.speech_id, Commitment.action, Commitment.text, Commitment.deadline,
                Commitment.quantities, Commitment.status, Commitment.relation)
         .join(Speech, Speech.id == Commitment.speech_id)
-        .where(Speech.region_code == region_code, Commitment.cited.is_(False))
+        .where(Commitment.cited.is_(False))
     )  # fmt: skip
+
+
+def _region_rows(region_code: str):
+    return _pledge_rows().where(Speech.region_code == region_code)
 
 
 def _rows(session: Session, region_code: str, after_id: int | None = None, updated_since: datetime | None = None):
     """``(id, speech_id, action, deadline, quantities, status, restated)`` of the place's pledges."""
-    query = _region_rows(region_code)
     if after_id is None:
-        rows = session.execute(query.order_by(Commitment.id)).all()
-    else:  # two index ranges (ids, update times), not one scan of the place's pledges for an OR
-        rows = session.execute(query.where(Commitment.id > after_id)).all()
-        rows += session.execute(query.where(Commitment.id <= after_id, Commitment.updated_at >= updated_since)).all()
-        rows.sort(key=lambda row: row[0])
+        rows = session.execute(_region_rows(region_code).order_by(Commitment.id)).all()
+    else:
+        rows = _changed_rows(session, region_code, after_id, updated_since)
     for id_, speech_id, action, text, deadline, quantities, status, relation in rows:
         yield id_, speech_id, action or text, deadline, quantities, status, relation == "restated"
+
+
+def _changed_rows(session: Session, region_code: str, after_id: int, updated_since: datetime | None) -> list:
+    """The place's pledges added after ``after_id`` or updated since: their ids from two index ranges over all
+    places (ids, update times), then those rows by id, the place checked here. A query naming the place lets the
+    planner walk every pledge of the place instead (SQLite without statistics does), which grows with the store."""
+    ids = set(session.scalars(select(Commitment.id).where(Commitment.id > after_id)))
+    if updated_since is not None:
+        ids.update(session.scalars(select(Commitment.id).where(Commitment.updated_at >= updated_since)))
+    rows = []
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), CHANGED_BATCH):
+        chunk = ordered[start : start + CHANGED_BATCH]
+        query = _pledge_rows().add_columns(Speech.region_code).where(Commitment.id.in_(chunk))
+        rows += [row[:-1] for row in session.execute(query) if row[-1] == region_code]
+    return rows
+
+
+CHANGED_BATCH = 500
 
 
 def _read(session: Session, region_code: str):
