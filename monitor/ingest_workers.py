@@ -20,7 +20,6 @@ for later imports of this process (:mod:`monitor.workers`).
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -32,7 +31,7 @@ from urllib.parse import urlsplit
 from crawler.documents import extract_item
 from crawler.items import PageItem
 from monitor.profiles import SiteProfiles
-from monitor.workers import discard, shared_pool
+from monitor.workers import discard, shared_pool, worker_count
 from storage.database import Database
 
 log = logging.getLogger(__name__)
@@ -49,13 +48,7 @@ _run: tuple[str, Database, SiteProfiles] | None = None  # a worker process's run
 
 def ingest_workers() -> int:
     """Workers from ``SPEECHWATCH_INGEST_WORKERS``; by default two when the machine has a second core."""
-    value = os.environ.get(ENV_WORKERS, "").strip()
-    if not value:
-        return 2 if (os.cpu_count() or 1) >= 2 else 0
-    try:
-        return max(0, int(value))
-    except ValueError:
-        raise ValueError(f"{ENV_WORKERS} must be a whole number of worker processes, not {value!r}") from None
+    return worker_count(ENV_WORKERS, 2)
 
 
 def host_of(item: PageItem) -> str:

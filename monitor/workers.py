@@ -18,6 +18,18 @@ log = logging.getLogger(__name__)
 _POOLS: dict[tuple[str, int], tuple[int, ProcessPoolExecutor]] = {}  # (kind, processes) -> (owner pid, pool)
 
 
+def worker_count(variable: str, default: int) -> int:
+    """Worker processes from the environment variable ``variable``: a whole number (0 turns them off); unset,
+    ``default`` on a machine with a second core, else 0."""
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default if (os.cpu_count() or 1) >= 2 else 0
+    try:
+        return max(0, int(value))
+    except ValueError:
+        raise ValueError(f"{variable} must be a whole number of worker processes, not {value!r}") from None
+
+
 def shared_pool(kind: str, processes: int = 1) -> ProcessPoolExecutor:
     """The pool of ``processes`` spawned workers for ``kind`` (e.g. ``"mining"``, ``"ingest-0"``), started on
     first use and kept; a pool with one process runs its jobs one after another, in the order sent."""

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
@@ -38,7 +37,7 @@ from sqlalchemy import select
 from monitor.commitments.extract import Commitment, extract_commitments
 from monitor.dedup.fingerprint import Fingerprint, fingerprint
 from monitor.extract.script import to_simplified
-from monitor.workers import discard, shared_pool
+from monitor.workers import discard, shared_pool, worker_count
 from storage.database import Database
 from storage.models import Document, Speech
 from storage.search.fold import Folded, folded_with_grams
@@ -82,13 +81,7 @@ def text_digest(text: str) -> str:
 
 def mining_workers() -> int:
     """Workers from ``SPEECHWATCH_MINING_WORKERS``; by default one when the machine has a second core."""
-    value = os.environ.get(ENV_WORKERS, "").strip()
-    if not value:
-        return 1 if (os.cpu_count() or 1) >= 2 else 0
-    try:
-        return max(0, int(value))
-    except ValueError:
-        raise ValueError(f"{ENV_WORKERS} must be a whole number of worker processes, not {value!r}") from None
+    return worker_count(ENV_WORKERS, 1)
 
 
 def read_inputs(db: Database, document_ids: Sequence[int]) -> list[MiningInput]:
