@@ -79,18 +79,14 @@ class RegionPledges:
         """Read the rows added or updated since the last read; False when that is not the whole difference with
         the stored rows (a pledge deleted, moved to another speech or place since: the version row moved, see
         migration 0014), so the index must be loaded again."""
-        if self.version is None or stored_version(session) != self.version:
-            return False
-        checked_at = datetime.now(UTC)
-        since = (self.checked_at or checked_at) - SLACK
-        for row in _rows(session, region_code, after_id=max(self.position, default=0), updated_since=since):
-            position = self.position.get(row[0])
-            entry = self.entries[position] if position is not None else None
-            if entry is not None and entry.digest == pledge_digest(*row[1:]):
-                continue  # this process added it as it is stored (the last run's own pledges come back here)
+        return bool(refresh_indexes(session, {region_code: self}))
+
+    def _take(self, row: tuple) -> None:
+        """A stored row read again: indexed unless this index already holds it as it is stored."""
+        position = self.position.get(row[0])
+        entry = self.entries[position] if position is not None else None
+        if entry is None or entry.digest != pledge_digest(*row[1:]):  # the last run's own pledges come back equal
             self.add(make_pledge(*row))
-        self.checked_at = checked_at
-        return True
 
     def add(self, pledge: Pledge, prefix: bool = True) -> None:
         """Index a pledge, or re-index it after its action changed (its previous entry is dropped)."""
@@ -182,12 +178,40 @@ _CACHE: OrderedDict[tuple[str, str], RegionPledges] = OrderedDict()
 CACHED_REGIONS = 16
 
 
-def region_pledges(session: Session, store: str, region_code: str) -> RegionPledges:
+def refresh_indexes(session: Session, indexes: dict[str, RegionPledges]) -> set[str]:
+    """Bring indexes (by region code) up to date with one read of the rows added or updated since the oldest of
+    their last reads; return the codes brought up to date. An index whose version is not the stored one is left
+    out: what changed since is not all in the rows (it must be loaded again)."""
+    version = stored_version(session)
+    current = {code: index for code, index in indexes.items() if index.version is not None and index.version == version}
+    if not current:
+        return set()
+    checked_at = datetime.now(UTC)
+    after = min(max(index.position, default=0) for index in current.values())
+    since = min(index.checked_at or checked_at for index in current.values()) - SLACK
+    for row in _changed_rows(session, set(current), after, since):
+        current[row[0]]._take(row[1:])
+    for index in current.values():
+        index.checked_at = checked_at
+    return set(current)
+
+
+def refresh_cached(session: Session, store: str) -> None:
+    """Bring the store's cached indexes up to date with one read (the start of a mining run); drop those that
+    must be loaded again. Cheaper than a read per place: each read costs the rows the last run changed."""
+    cached = {key[1]: index for key, index in _CACHE.items() if key[0] == store}
+    fresh = refresh_indexes(session, cached) if cached else set()
+    for code in set(cached) - fresh:
+        del _CACHE[(store, code)]
+
+
+def region_pledges(session: Session, store: str, region_code: str, refresh: bool = True) -> RegionPledges:
     """The place's pledge index, kept between mining runs of this process and brought up to date from storage
-    (rows added or updated since); loaded again whenever it no longer matches what is stored."""
+    (rows added or updated since; not when ``refresh`` is False: :func:`refresh_cached` did it for the run);
+    loaded again whenever it no longer matches what is stored."""
     key = (store, region_code)
     cached = _CACHE.pop(key, None)
-    if cached is None or not cached.refresh(session, region_code):
+    if cached is None or (refresh and not cached.refresh(session, region_code)):
         cached = RegionPledges.load(session, region_code)
     _CACHE[key] = cached
     while len(_CACHE) > CACHED_REGIONS:
@@ -214,30 +238,30 @@ def _region_rows(region_code: str):
     return _pledge_rows().where(Speech.region_code == region_code)
 
 
-def _rows(session: Session, region_code: str, after_id: int | None = None, updated_since: datetime | None = None):
+def _rows(session: Session, region_code: str):
     """``(id, speech_id, action, deadline, quantities, status, restated)`` of the place's pledges."""
-    if after_id is None:
-        rows = session.execute(_region_rows(region_code).order_by(Commitment.id)).all()
-    else:
-        rows = _changed_rows(session, region_code, after_id, updated_since)
-    for id_, speech_id, action, text, deadline, quantities, status, relation in rows:
-        yield id_, speech_id, action or text, deadline, quantities, status, relation == "restated"
+    return _fields(session.execute(_region_rows(region_code).order_by(Commitment.id)))
 
 
-def _changed_rows(session: Session, region_code: str, after_id: int, updated_since: datetime | None) -> list:
-    """The place's pledges added after ``after_id`` or updated since: their ids from two index ranges over all
-    places (ids, update times), then those rows by id, the place checked here. A query naming the place lets the
-    planner walk every pledge of the place instead (SQLite without statistics does), which grows with the store."""
+def _fields(rows: Iterable) -> Iterable[tuple]:
+    for id_, speech_id, action, text, deadline, quantities, status, relation, *rest in rows:
+        yield *rest, id_, speech_id, action or text, deadline, quantities, status, relation == "restated"
+
+
+def _changed_rows(session: Session, region_codes: set[str], after_id: int, updated_since: datetime) -> list:
+    """``(region_code, *pledge fields)`` of the places' pledges added after ``after_id`` or updated since: their
+    ids from two index ranges over all places (ids, update times), then those rows by id, the place checked
+    here. A query naming the place lets the planner walk every pledge of the place instead (SQLite without
+    statistics does), which grows with the store."""
     ids = set(session.scalars(select(Commitment.id).where(Commitment.id > after_id)))
-    if updated_since is not None:
-        ids.update(session.scalars(select(Commitment.id).where(Commitment.updated_at >= updated_since)))
+    ids.update(session.scalars(select(Commitment.id).where(Commitment.updated_at >= updated_since)))
     rows = []
     ordered = sorted(ids)
     for start in range(0, len(ordered), CHANGED_BATCH):
         chunk = ordered[start : start + CHANGED_BATCH]
         query = _pledge_rows().add_columns(Speech.region_code).where(Commitment.id.in_(chunk))
-        rows += [row[:-1] for row in session.execute(query) if row[-1] == region_code]
-    return rows
+        rows += _fields(row for row in session.execute(query) if row[-1] in region_codes)
+    return sorted(rows, key=lambda row: row[1])  # in id order, as a load indexes them
 
 
 CHANGED_BATCH = 500

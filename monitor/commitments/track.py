@@ -12,7 +12,16 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import load_only
 
 from monitor.commitments.extract import FUTURE_CUE
-from monitor.commitments.pledges import OPEN, Pledge, RegionPledges, bigrams, forget, make_pledge, region_pledges
+from monitor.commitments.pledges import (
+    OPEN,
+    Pledge,
+    RegionPledges,
+    bigrams,
+    forget,
+    make_pledge,
+    refresh_cached,
+    region_pledges,
+)
 from monitor.commitments.prefetch import Prefetcher
 from monitor.extract.script import matching_text, to_simplified
 from storage.database import Database
@@ -103,6 +112,9 @@ def mine_commitments(db: Database, prefetcher: Prefetcher | None = None) -> Mine
     url = db.engine.url
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
     store = None if in_memory else url.render_as_string(hide_password=False)  # the key of the cached indexes
+    if store and pending:
+        with db.read() as session:  # one read of what changed since the last run, for all the cached places
+            refresh_cached(session, store)
     with prefetcher or Prefetcher(db) as ahead:
         ahead.plan(pending)
         for start in range(0, len(pending), CHUNK):
@@ -155,7 +167,9 @@ def _region_pledges(regions: dict[str, RegionPledges], session, store: str | Non
         return None
     if region_code not in regions:
         regions[region_code] = (
-            region_pledges(session, store, region_code) if store else RegionPledges.load(session, region_code)
+            region_pledges(session, store, region_code, refresh=False)
+            if store
+            else RegionPledges.load(session, region_code)
         )
     return regions[region_code]
 

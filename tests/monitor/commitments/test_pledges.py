@@ -73,7 +73,7 @@ def test_a_pledge_whose_action_changed_is_found_by_its_new_text_only() -> None:
     assert index.fulfilled(["已建成一网通办平台"], 2, 0.5) == []
 
 
-def _stored_pledges(database, texts_by_speech: dict[str, list[str]]) -> None:
+def _stored_pledges(database, texts_by_speech: dict[str, list[str]], region_code: str = "330502") -> None:
     from datetime import UTC, datetime
 
     from storage.models import Commitment, Speech
@@ -81,7 +81,7 @@ def _stored_pledges(database, texts_by_speech: dict[str, list[str]]) -> None:
     now = datetime.now(UTC)
     with database.write() as session:
         for name, texts in texts_by_speech.items():
-            speech = Speech(title=name, region_code="330502", created_at=now, updated_at=now)
+            speech = Speech(title=name, region_code=region_code, created_at=now, updated_at=now)
             session.add(speech)
             session.flush()
             for i, text in enumerate(texts):
@@ -119,6 +119,46 @@ def test_the_cached_index_follows_the_store_between_runs(database) -> None:
     with database.read() as session:
         third = region_pledges(session, store, "330502")
     assert third is not first and third.most_similar("完成标准地出让", 0, 0.5) is None
+
+
+def test_one_read_brings_every_cached_place_up_to_date(database) -> None:
+    """The start of a mining run: the rows changed since are read once for all the cached places, each place
+    takes its own, and a place whose index must be loaded again is dropped from the cache."""
+    from sqlalchemy import delete, event
+
+    from monitor.commitments.pledges import refresh_cached, region_pledges
+    from storage.models import Commitment
+
+    store = f"test-{id(database)}"
+    _stored_pledges(database, {"a": ["完成标准地出让"]})
+    _stored_pledges(database, {"b": ["建成一网通办平台"]}, region_code="330100")
+    with database.read() as session:
+        huzhou, hangzhou = region_pledges(session, store, "330502"), region_pledges(session, store, "330100")
+    _stored_pledges(database, {"c": ["实现企业开办全程网办"]})
+    _stored_pledges(database, {"d": ["新建人才公寓500套"]}, region_code="330100")
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731  (before_cursor_execute's statement)
+    event.listen(database.engine, "before_cursor_execute", listener)
+    try:
+        with database.read() as session:
+            refresh_cached(session, store)
+        reads = len(statements)
+        with database.read() as session:  # the run then takes them as they are
+            assert region_pledges(session, store, "330502", refresh=False) is huzhou
+            assert region_pledges(session, store, "330100", refresh=False) is hangzhou
+        assert len(statements) == reads  # no read per place
+    finally:
+        event.remove(database.engine, "before_cursor_execute", listener)
+    assert reads <= 4  # the version row, the two id ranges, the changed rows by id
+    assert huzhou.most_similar("实现企业开办全程网办", 0, 0.5) is not None
+    assert huzhou.most_similar("新建人才公寓500套", 0, 0.5) is None  # the other place's pledge
+    assert hangzhou.most_similar("新建人才公寓500套", 0, 0.5) is not None
+    with database.write() as session:  # a pledge deleted: both must be loaded again
+        session.execute(delete(Commitment).where(Commitment.text == "完成标准地出让"))
+    with database.read() as session:
+        refresh_cached(session, store)
+        reloaded = region_pledges(session, store, "330502", refresh=False)
+    assert reloaded is not huzhou and reloaded.most_similar("完成标准地出让", 0, 0.5) is None
 
 
 def test_a_pledge_restated_many_times_links_to_a_recent_saying() -> None:
