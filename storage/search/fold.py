@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from functools import cache
 
 NON_WORD = re.compile(r"[\W_]+")
@@ -129,10 +130,14 @@ def folded_with_grams(text: str | None) -> Folded:
 def merged_grams(folded: str, known: list[str]) -> list[str]:
     """``sorted(grams(folded) | set(known))`` for ``known`` sorted: the grams of a short text added to a long
     text's grams computed ahead (sorted runs merge in linear time)."""
-    found = set(known)
-    extra = sorted(g for g in grams(folded) if g not in found)
+    extra = sorted(g for g in grams(folded) if not _holds(known, g))  # a title's few grams looked up, not a set
     if not extra:
         return known
     merged = known + extra
     merged.sort()
     return merged
+
+
+def _holds(ordered: list[str], item: str) -> bool:
+    at = bisect_left(ordered, item)
+    return at < len(ordered) and ordered[at] == item

@@ -123,3 +123,20 @@ def test_a_connection_waits_while_another_switches_a_fresh_file_to_wal(tmp_path)
         release.join()
         holder.close()
         engine.dispose()
+
+
+def test_sqlite_search_tables_merge_8_segments_at_a_time_and_a_rebuild_keeps_it(sqlite_url):
+    """Migration 0015: FTS5 ``automerge`` 8 (4 by default) on every search table, kept by ``rebuild``."""
+    from storage.search import index
+
+    tables = ("speech_fts", "speech_fts_grams", "speech_fts_title", "commitment_fts", "commitment_fts_grams")
+    db = Database(sqlite_url)
+    try:
+        for _ in range(2):
+            with db.engine.begin() as conn:
+                settings = {t: conn.exec_driver_sql(f"SELECT v FROM {t}_config WHERE k = 'automerge'").scalar()
+                            for t in tables}  # fmt: skip
+                assert settings == dict.fromkeys(tables, 8)
+                index.rebuild(conn)
+    finally:
+        db.close()

@@ -15,7 +15,7 @@ from storage.database import Database
 from storage.documents import store_documents
 from storage.models import Commitment, Document, Speech
 from storage.search import index, refresh_commitment_index
-from storage.search.fold import fold, fold_with_map, gram_string, grams
+from storage.search.fold import fold, fold_with_map, gram_string, grams, merged_grams
 from storage.search.query import MAX_QUERY_CHARS, MAX_TERMS, parse_query
 from tests.storage.search_corpus import SPEECHES, populate, record
 
@@ -51,6 +51,12 @@ def test_fold_is_one_form_for_both_scripts_widths_cases_and_punctuation():
         assert folded == fold(sample) and len(where) == len(folded)
     assert grams("融资 审") == {"融", "资", "融资", "审"}
     assert gram_string("ab", "b c") == "a ab b c"
+
+
+@given(st.text(alphabet="营商环境标准地出让ab 12", max_size=40), st.text(alphabet="营商环境优化讲话ab 34", max_size=80))
+def test_a_short_texts_grams_merged_into_a_long_texts_are_the_union(short: str, long: str):
+    known = sorted(grams(fold(long)))
+    assert merged_grams(fold(short), known) == sorted(grams(fold(short)) | set(known))
 
 
 def test_query_grammar():
