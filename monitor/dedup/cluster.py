@@ -11,13 +11,14 @@ being refreshed), and ``CHUNK`` documents share a unit of work.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor.dedup.canonical import COPY_COLUMNS, DEFER_INDEX, refresh_speech, speech_values
@@ -37,8 +38,9 @@ CHUNK = 100  # documents per unit of work
 DOCUMENTS, PARAGRAPHS, SPEECHES = Document.__table__, ParagraphKey.__table__, Speech.__table__
 D, P = DOCUMENTS.c, PARAGRAPHS.c
 # The statements of one document's unit of work, built once (building them costs more than running them).
-READ = select(D.text, D.match_text, D.content_hash, D.simhash, D.speech_id,
-              *(D[name] for name in COPY_COLUMNS)).where(D.id == bindparam("id"))  # fmt: skip
+_READ = select(D.text, D.match_text, D.content_hash, D.simhash, D.speech_id, *(D[name] for name in COPY_COLUMNS))
+READ = _READ.where(D.id == bindparam("id"))
+READ_MANY = _READ.where(D.id.in_(bindparam("ids", expanding=True)))  # a chunk's documents, read up front
 SHARING = (
     select(P.document_id)
     .where(P.key.in_(bindparam("keys", expanding=True)), P.document_id != bindparam("id"))
@@ -50,7 +52,49 @@ CANDIDATES = select(D.id, D.simhash, D.norm_length, D.match_text, D.compilation,
 )
 DROP_PARAGRAPHS = delete(PARAGRAPHS).where(P.document_id == bindparam("id"))
 NEW_SPEECH = insert(SPEECHES).returning(SPEECHES.c.id)
+# [SQLite, PostgreSQL]: with RETURNING, SQLAlchemy sends the rows to PostgreSQL as multi-row VALUES
+# ("insertmanyvalues") instead of a statement per row; SQLite's plain executemany is faster than that
+ADD_PARAGRAPHS = insert(PARAGRAPHS), insert(PARAGRAPHS).returning(P.document_id)
 WRITE = update(DOCUMENTS).where(D.id == bindparam("document_id"))
+
+
+class _Chunk:
+    """What a chunk's unit of work reads up front and writes at its end.
+
+    The chunk's documents are read in one query (a merge moves documents between speeches: the rows left are
+    then read one by one again). Paragraph keys are inserted for the whole chunk at its end; until then a
+    later document's :data:`SHARING` lookup adds the keys of the chunk's earlier documents from memory (their
+    rows in the table, if any, were deleted when they were taken up).
+    """
+
+    def __init__(self, conn: Connection | None = None, ids: list[int] | None = None) -> None:
+        self.rows = {row.id: row for row in conn.execute(READ_MANY, {"ids": ids})} if conn is not None else {}
+        self.read_ahead = conn is not None
+        self.paragraphs: list[dict[str, int]] = []
+        self.by_key: dict[int, list[int]] = {}
+
+    def read(self, conn: Connection, document_id: int) -> Row | None:
+        if self.read_ahead:
+            return self.rows.pop(document_id, None)
+        return conn.execute(READ, {"id": document_id}).one_or_none()
+
+    def moved(self) -> None:
+        """Documents changed speech (a merge): what was read up front may be stale."""
+        self.read_ahead, self.rows = False, {}
+
+    def add_paragraphs(self, document_id: int, keys: tuple[int, ...]) -> None:
+        self.paragraphs.extend({"document_id": document_id, "key": key} for key in keys)
+        for key in keys:
+            self.by_key.setdefault(key, []).append(document_id)
+
+    def sharing(self, document_id: int, keys: tuple[int, ...], needed: int) -> set[int]:
+        counts = Counter(other for key in keys for other in self.by_key.get(key, ()) if other != document_id)
+        return {other for other, count in counts.items() if count >= needed}
+
+    def write(self, conn: Connection) -> None:
+        if self.paragraphs:
+            conn.execute(ADD_PARAGRAPHS[conn.dialect.name == "postgresql"], self.paragraphs)
+            self.paragraphs, self.by_key = [], {}
 
 
 @dataclass
@@ -109,7 +153,9 @@ def _cluster_pending(
         with db.write() as session:
             session.info[DEFER_INDEX] = touched = set()
             unit = pending[start : start + CHUNK]
-            outcomes = [_cluster_one(session, keys, document_id, ahead) for document_id in unit]
+            chunk = _Chunk(session.connection(), unit)
+            outcomes = [_cluster_one(session, keys, document_id, ahead, chunk) for document_id in unit]
+            chunk.write(session.connection())
             del session.info[DEFER_INDEX]
             if touched:  # each speech of the chunk indexed once, not once per copy that touched it
                 session.flush()
@@ -133,9 +179,15 @@ def _count(counts: ClusterCounts, outcome: str) -> None:
         counts.merged += 1
 
 
-def _cluster_one(session: Session, keys: KeyIndex, document_id: int, ahead: Prefetcher | None = None) -> str:
+def _cluster_one(
+    session: Session, keys: KeyIndex, document_id: int, ahead: Prefetcher | None = None, chunk: _Chunk | None = None
+) -> str:
+    """Cluster one document; ``chunk`` holds what its unit of work read ahead and writes at the end (without
+    one, the document's paragraph keys are written at once)."""
     conn = session.connection()
-    row = conn.execute(READ, {"id": document_id}).one_or_none()
+    alone = chunk is None
+    chunk = _Chunk() if alone else chunk
+    row = chunk.read(conn, document_id)
     if row is None:
         return "gone"
     text = row.text or ""
@@ -143,7 +195,7 @@ def _cluster_one(session: Session, keys: KeyIndex, document_id: int, ahead: Pref
     if row.simhash is not None:  # fingerprinted before: its old paragraph keys go (lookup keys in _write_keys)
         conn.execute(DROP_PARAGRAPHS, {"id": row.id})
     me = Copy(row.id, fp.simhash, fp.length, row.match_text or "", is_compilation(text))
-    candidates, speech_of = _candidates(conn, keys, row.id, fp)
+    candidates, speech_of = _candidates(conn, keys, row.id, fp, chunk)
     links = [link for link in (compare(me, other) for other in candidates) if link]
     merging = [link for link in links if link.reason != "compilation part"]
     parts = sorted({speech_of[link.other] for link in links if link.reason == "compilation part"})
@@ -157,6 +209,8 @@ def _cluster_one(session: Session, keys: KeyIndex, document_id: int, ahead: Pref
         outcome = "new"
     else:
         target, outcome = targets[0], ("merged" if len(targets) > 1 else "joined")
+        if len(targets) > 1:
+            chunk.moved()
         for other in targets[1:]:
             session.execute(update(DOCUMENTS).where(DOCUMENTS.c.speech_id == other).values(speech_id=target))
             _move_commitments(session, other, target)
@@ -166,7 +220,9 @@ def _cluster_one(session: Session, keys: KeyIndex, document_id: int, ahead: Pref
                          "norm_length": fp.length, "compilation": me.compilation,
                          "fingerprinted_hash": row.content_hash, "speech_id": target,
                          "speech_link": _link_record(best, parts, me.compilation)})  # fmt: skip
-    _write_keys(conn, keys, row.id, None if row.simhash is None else to_unsigned(row.simhash), fp)
+    _write_keys(conn, keys, row.id, None if row.simhash is None else to_unsigned(row.simhash), fp, chunk)
+    if alone:
+        chunk.write(conn)
     if outcome == "new":
         session.info[DEFER_INDEX].add(target)  # indexed with the chunk's other speeches
     else:
@@ -178,14 +234,16 @@ def _cluster_one(session: Session, keys: KeyIndex, document_id: int, ahead: Pref
     return outcome
 
 
-def _write_keys(conn: Connection, keys: KeyIndex, document_id: int, old: int | None, fp: Fingerprint) -> None:
+def _write_keys(
+    conn: Connection, keys: KeyIndex, document_id: int, old: int | None, fp: Fingerprint, chunk: _Chunk
+) -> None:
     keys.write(conn, document_id, old, fp.simhash)
     if fp.paragraph_keys:
-        conn.execute(insert(PARAGRAPHS), [{"document_id": document_id, "key": key} for key in fp.paragraph_keys])
+        chunk.add_paragraphs(document_id, fp.paragraph_keys)
 
 
 def _candidates(
-    conn: Connection, keys: KeyIndex, document_id: int, fp: Fingerprint
+    conn: Connection, keys: KeyIndex, document_id: int, fp: Fingerprint, chunk: _Chunk
 ) -> tuple[list[Copy], dict[int, int]]:
     """Known documents worth comparing, and their speeches: within 3 bits, or sharing paragraph keys.
 
@@ -199,6 +257,7 @@ def _candidates(
         needed = 1 if len(fp.paragraph_keys) < 4 else 2
         params = {"keys": list(fp.paragraph_keys), "id": document_id, "needed": needed}
         sharing.update(conn.execute(SHARING, params).scalars())
+        sharing.update(chunk.sharing(document_id, fp.paragraph_keys, needed))  # keys not yet written
     if not near and not sharing:
         return [], {}
     rows = [

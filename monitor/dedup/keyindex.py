@@ -50,6 +50,9 @@ MAGIC = b"SWKEYS01"
 HEADER = struct.Struct("<8sqqqqqI4x")  # magic, generation, stamp, entries, simhash slots, shift, CRC-32 of the rest
 FETCH = 1_000_000  # rows per rebuild batch (and per progress line)
 KEYS, VERSION = SimhashKey.__table__, SimhashKeysVersion.__table__
+# [SQLite, PostgreSQL]: with RETURNING, SQLAlchemy sends the rows to PostgreSQL as multi-row VALUES
+# ("insertmanyvalues") instead of a statement per row; SQLite's plain executemany is faster than that
+ADD_KEYS = insert(KEYS), insert(KEYS).returning(KEYS.c.document_id)
 DROP_KEYS = delete(KEYS).where(KEYS.c.key.in_(bindparam("keys", expanding=True)),
                                KEYS.c.document_id == bindparam("id"))  # fmt: skip
 _SHIFTS = np.array([shift for shift, _ in BLOCKS], dtype=np.uint64)
@@ -169,6 +172,8 @@ class KeyIndex:
         self._delta: dict[int, list[tuple[int, int]]] = {}  # key -> [(document id, simhash)] written this run
         self._dropped: set[tuple[int, int]] = set()  # (key, document id) deleted this run
         self._unstamped = self._unsaved = False
+        self._unwritten: list[dict[str, int]] = []  # rows for simhash_keys, inserted by stamp()
+        self._unwritten_in: Connection | None = None  # the unit of work they belong to
 
     @classmethod
     def open(cls, db: Database) -> KeyIndex:
@@ -198,23 +203,31 @@ class KeyIndex:
 
     def write(self, conn: Connection, document_id: int, old: int | None, new: int) -> None:
         """Replace a document's keys (those of simhash ``old``, if any) by those of ``new``, in ``conn``'s unit of
-        work and in memory; call :meth:`stamp` before that unit of work commits."""
+        work and in memory; call :meth:`stamp` before that unit of work commits. The new keys reach the table
+        in :meth:`stamp` (one statement for all the documents of the unit of work), the old go at once."""
+        if self._unwritten_in is not conn:  # rows of a unit of work that never stamped (it failed) are dropped
+            self._unwritten, self._unwritten_in = [], conn
         if old is not None:
             conn.execute(DROP_KEYS, {"keys": lookup_keys(old), "id": document_id})
+            gone = set(lookup_keys(old))
+            self._unwritten = [r for r in self._unwritten if r["document_id"] != document_id or r["key"] not in gone]
             for key in lookup_keys(old):
                 self._dropped.add((key, document_id))
                 if key in self._delta:
                     self._delta[key] = [entry for entry in self._delta[key] if entry[0] != document_id]
         keys = lookup_keys(new)
-        conn.execute(insert(KEYS), [{"key": key, "document_id": document_id} for key in keys])
+        self._unwritten.extend({"key": key, "document_id": document_id} for key in keys)
         for key in keys:
             self._delta.setdefault(key, []).append((document_id, new))
         self._unstamped = self._unsaved = True
 
     def stamp(self, conn: Connection) -> None:
-        """Bump the version row in ``conn``'s unit of work when keys were written in it (else nothing)."""
+        """Insert the keys written in ``conn``'s unit of work and bump the version row (nothing if none were)."""
         if not self._unstamped:
             return
+        if self._unwritten:
+            conn.execute(ADD_KEYS[conn.dialect.name == "postgresql"], self._unwritten)
+            self._unwritten, self._unwritten_in = [], None
         version = Version(self.version.generation + 1, secrets.randbits(63))
         if not conn.execute(update(VERSION).where(VERSION.c.id == 1).values(**_row(version))).rowcount:
             conn.execute(insert(VERSION).values(id=1, **_row(version)))

@@ -71,6 +71,29 @@ def test_a_document_that_bridges_two_speeches_merges_them(database):
         assert session.scalar(select(Speech.copies)) == 3 and len(session.scalars(select(Speech)).all()) == 1
 
 
+def test_copies_after_a_merge_in_the_same_chunk_join_the_merged_speech(database):
+    """A chunk reads its documents up front and writes paragraph keys at its end: a merge half way makes the rest
+    read again, and a later copy of the chunk finds the earlier ones' keys before they reach the table."""
+    from storage.models import ParagraphKey
+
+    full = body("t03")
+    head, tail = full[: len(full) // 2], full[len(full) // 2 :]
+    store_documents(database, [record("http://a/head", head, truncated=True), record("http://a/tail", tail)])
+    cluster_documents(database)
+    other = body("p07")
+    store_documents(database, [record("http://gov/full", full, kind="gov"),
+                               record("http://b/tail", tail[: len(tail) * 2 // 3], truncated=True),
+                               record("http://c/new", other), record("http://d/new", other[:900])])  # fmt: skip
+    counts = cluster_documents(database)
+    ids = speech_ids(database)
+    assert counts.merged == 1 and counts.documents == 4
+    assert len({ids[url] for url in ("http://a/head", "http://a/tail", "http://gov/full", "http://b/tail")}) == 1
+    assert ids["http://c/new"] == ids["http://d/new"] != ids["http://gov/full"]
+    with database.read() as session:
+        keyed = set(session.scalars(select(ParagraphKey.document_id)))
+        assert keyed == set(session.scalars(select(Document.id)))  # every copy's keys reached the table
+
+
 def test_the_most_complete_copy_is_canonical_without_an_original(database):
     full = body("t01")
     store_documents(database, [
