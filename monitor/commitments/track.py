@@ -122,6 +122,7 @@ def mine_commitments(db: Database, prefetcher: Prefetcher | None = None) -> Mine
             try:
                 with db.write() as session:
                     changed: set[int] = set()  # commitments whose text is new or changed: indexed for search
+                    events: list[dict] = []  # the unit's audit-log rows, in order: one INSERT at its end
                     documents, speeches, stored = _load_unit(session, unit)
                     for document_id in unit:
                         document = documents.get(document_id)
@@ -132,7 +133,9 @@ def mine_commitments(db: Database, prefetcher: Prefetcher | None = None) -> Mine
                         pledges = _region_pledges(regions, session, store, speech.region_code)
                         # the speech's first copy in the unit takes the rows read; a later one (None) reads them
                         rows = stored.pop(speech.id, None)  # again, with those the first one inserted
-                        changed |= _mine_document(session, document, speech, pledges, counts, ahead, rows)
+                        changed |= _mine_document(session, document, speech, pledges, counts, ahead, rows, events)
+                    if events:
+                        session.execute(insert(EVENTS), events)
                     session.flush()
                     index_commitments(session.connection(), sorted(changed), ahead.folded)  # storage.search, per unit
             except BaseException:
@@ -175,8 +178,10 @@ def _region_pledges(regions: dict[str, RegionPledges], session, store: str | Non
 
 
 def _mine_document(session, document: Document, speech: Speech, pledges: RegionPledges | None,
-                   counts: MineCounts, ahead: Prefetcher, stored: list[Commitment] | None) -> set[int]:  # fmt: skip
-    """Mine one copy; return the ids of the commitments it added or completed (their text is new).
+                   counts: MineCounts, ahead: Prefetcher, stored: list[Commitment] | None,
+                   events: list[dict]) -> set[int]:  # fmt: skip
+    """Mine one copy; return the ids of the commitments it added or completed (their text is new); its audit-log
+    rows go to ``events`` (the caller inserts a unit's at once).
 
     The speech's stored commitments (``stored``; None: read here) are ORM rows (a copy adds evidence to them);
     new ones are plain records inserted with one statement per copy (the ORM's unit of work cost as much as
@@ -208,12 +213,13 @@ def _mine_document(session, document: Document, speech: Speech, pledges: RegionP
         values = [{k: v for k, v in vars(row).items() if k != "id"} for row, _ in new_rows]
         for (row, _), new_id in zip(new_rows, session.execute(INSERT_COMMITMENTS, values).scalars(), strict=True):
             row.id = new_id
-        session.execute(insert(EVENTS), [
-            {"commitment_id": row.id, "at": row.created_at, "action": relation or "flagged", "document_id": document.id,
+        events.extend(
+            {"commitment_id": row.id, "at": row.created_at, "action": relation or "flagged", "reviewer": None,
+             "note": None, "document_id": document.id,
              "details": {"document_id": document.id, "related_id": row.related_id}}
             for row, relation in new_rows
-        ])  # fmt: skip
-    counts.fulfilment += _fulfilment_evidence(session, document, speech, pledges)
+        )  # fmt: skip
+    counts.fulfilment += _fulfilment_evidence(session, document, speech, pledges, events)
     if pledges is not None:  # this document's pledges are "earlier pledges" for the next documents of the place
         for row in known:
             if not row.cited and row.id not in pledges.position:
@@ -252,7 +258,8 @@ def _values(quantities: list | None) -> set:
     return {(q.get("value"), q.get("low"), q.get("high"), q.get("unit")) for q in quantities or []}
 
 
-def _fulfilment_evidence(session, document: Document, speech: Speech, pledges: RegionPledges | None) -> int:
+def _fulfilment_evidence(session, document: Document, speech: Speech, pledges: RegionPledges | None,
+                         events: list[dict]) -> int:  # fmt: skip
     """Sentences of a later document of the same place that report a pledge as done (已完成…出让, 已落户2支基金)
     become evidence on the commitment, with a ``done`` suggestion for a person to confirm."""
     if pledges is None:
@@ -272,16 +279,15 @@ def _fulfilment_evidence(session, document: Document, speech: Speech, pledges: R
                                                         CommitmentEvent.commitment_id.in_(ids))
         ))  # fmt: skip
     now = datetime.now(UTC)
-    events = [
+    found_events = [
         {"commitment_id": pledge.id, "at": now, "action": "fulfilment", "reviewer": None, "note": None,
          "document_id": document.id,
          "details": {"document_id": document.id, "sentence": best.strip(), "suggest": "done"}}
         for pledge, best in found
         if pledge.id in still_open and pledge.id not in recorded
     ]  # fmt: skip
-    if events:
-        session.execute(insert(EVENTS), events)
-    return len(events)
+    events.extend(found_events)
+    return len(found_events)
 
 
 def _reports_done(clause: str) -> bool:

@@ -305,3 +305,5 @@ def test_a_unit_reads_its_copies_speeches_and_commitments_with_a_query_each(data
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     # the pending copies; the unit's documents, speeches and commitments; the search index's (3 in SQLite, 2 in PG)
     assert len(selects) <= 7, selects
+    audit = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO COMMITMENT_EVENTS")]
+    assert len(audit) == 1, audit  # the unit's audit-log rows in one statement, not one per copy
