@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import load_only
 
 from monitor.commitments.extract import FUTURE_CUE
@@ -31,6 +31,10 @@ from storage.search import index_commitments
 MINED_TYPES = ("speech", "speech_report", "transcript")
 COMMITMENTS, EVENTS = Commitment.__table__, CommitmentEvent.__table__
 INSERT_COMMITMENTS = insert(COMMITMENTS).returning(COMMITMENTS.c.id, sort_by_parameter_order=True)
+NEXT_IDS = select(func.nextval(func.pg_get_serial_sequence("commitments", "id"))).select_from(
+    func.generate_series(1, bindparam("n"))
+)
+ID_BLOCK = 64  # PostgreSQL: commitment ids taken from the sequence at a time
 MINED_COLUMNS = [load_only(Document.text, Document.speech_date, Document.speech_id, Document.content_hash,
                            Document.commitments_hash)]  # not the raw page  # fmt: skip
 TRANSITIONS = {
@@ -123,6 +127,7 @@ def mine_commitments(db: Database, prefetcher: Prefetcher | None = None) -> Mine
                 with db.write() as session:
                     changed: set[int] = set()  # commitments whose text is new or changed: indexed for search
                     events: list[dict] = []  # the unit's audit-log rows, in order: one INSERT at its end
+                    ids: list[int] = []  # PostgreSQL: commitment ids taken from the sequence, not yet used
                     documents, speeches, stored = _load_unit(session, unit)
                     for document_id in unit:
                         document = documents.get(document_id)
@@ -133,7 +138,7 @@ def mine_commitments(db: Database, prefetcher: Prefetcher | None = None) -> Mine
                         pledges = _region_pledges(regions, session, store, speech.region_code)
                         # the speech's first copy in the unit takes the rows read; a later one (None) reads them
                         rows = stored.pop(speech.id, None)  # again, with those the first one inserted
-                        changed |= _mine_document(session, document, speech, pledges, counts, ahead, rows, events)
+                        changed |= _mine_document(session, document, speech, pledges, counts, ahead, rows, events, ids)
                     if events:
                         session.execute(insert(EVENTS), events)
                     session.flush()
@@ -179,9 +184,9 @@ def _region_pledges(regions: dict[str, RegionPledges], session, store: str | Non
 
 def _mine_document(session, document: Document, speech: Speech, pledges: RegionPledges | None,
                    counts: MineCounts, ahead: Prefetcher, stored: list[Commitment] | None,
-                   events: list[dict]) -> set[int]:  # fmt: skip
+                   events: list[dict], ids: list[int]) -> set[int]:  # fmt: skip
     """Mine one copy; return the ids of the commitments it added or completed (their text is new); its audit-log
-    rows go to ``events`` (the caller inserts a unit's at once).
+    rows go to ``events`` (the caller inserts a unit's at once); ``ids``: the unit's ids taken ahead (PostgreSQL).
 
     The speech's stored commitments (``stored``; None: read here) are ORM rows (a copy adds evidence to them);
     new ones are plain records inserted with one statement per copy (the ORM's unit of work cost as much as
@@ -209,10 +214,8 @@ def _mine_document(session, document: Document, speech: Speech, pledges: RegionP
         new_rows.append((row, relation))
         known.append(row)
         counts.new += 1
-    if new_rows:  # one INSERT … RETURNING for the copy's new pledges gives their ids, in order
-        values = [{k: v for k, v in vars(row).items() if k != "id"} for row, _ in new_rows]
-        for (row, _), new_id in zip(new_rows, session.execute(INSERT_COMMITMENTS, values).scalars(), strict=True):
-            row.id = new_id
+    if new_rows:
+        _insert_new(session, [row for row, _ in new_rows], ids)
         events.extend(
             {"commitment_id": row.id, "at": row.created_at, "action": relation or "flagged", "reviewer": None,
              "note": None, "document_id": document.id,
@@ -226,6 +229,26 @@ def _mine_document(session, document: Document, speech: Speech, pledges: RegionP
                 pledges.add(_pledge(row))
     document.commitments_hash = document.content_hash
     return completed | {row.id for row, _ in new_rows}
+
+
+def _insert_new(session, rows: list[SimpleNamespace], ids: list[int]) -> None:
+    """Insert a copy's new commitments and give them their ids, in order.
+
+    PostgreSQL: ids are taken from the table's sequence, ``ID_BLOCK`` at a time for the unit (``ids`` holds those
+    not used yet; what a unit leaves is a gap, as a rolled-back insert leaves), and the rows go in with a plain
+    executemany: 0.55 ms a copy against 1.8 for an INSERT … RETURNING, whose insertmanyvalues form is a new SQL
+    text for each row count. SQLite: one INSERT … RETURNING (a statement per row there, in-process)."""
+    if session.get_bind().dialect.name != "postgresql":
+        values = [{k: v for k, v in vars(row).items() if k != "id"} for row in rows]
+        for row, new_id in zip(rows, session.execute(INSERT_COMMITMENTS, values).scalars(), strict=True):
+            row.id = new_id
+        return
+    if len(ids) < len(rows):
+        ids.extend(session.execute(NEXT_IDS, {"n": max(ID_BLOCK, len(rows) - len(ids))}).scalars())
+    for row, new_id in zip(rows, ids, strict=False):
+        row.id = new_id
+    del ids[: len(rows)]
+    session.execute(insert(COMMITMENTS), [vars(row) for row in rows])
 
 
 def _pledge(row) -> Pledge:

@@ -307,3 +307,32 @@ def test_a_unit_reads_its_copies_speeches_and_commitments_with_a_query_each(data
     assert len(selects) <= 7, selects
     audit = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO COMMITMENT_EVENTS")]
     assert len(audit) == 1, audit  # the unit's audit-log rows in one statement, not one per copy
+
+
+def test_new_commitments_take_ids_in_order_and_leave_the_sequence_ahead(database, monkeypatch):
+    """New pledges are numbered in the order found (on PostgreSQL from the sequence, a block ahead): their audit
+    rows and relations point at those ids, and a row inserted afterwards the usual way takes an unused id."""
+    monkeypatch.setattr("monitor.commitments.track.ID_BLOCK", 2)  # PostgreSQL: several blocks for one unit
+    pledges = [f"区政务服务中心要在2023年{m}月底前建成第{m}个企业服务专区。\n" for m in range(1, 7)]
+    later = SPEECH.replace("谢谢大家！", pledges[0] + pledges[4].replace("2023年5月", "2023年8月") + "谢谢大家！")
+    store_documents(database, [_speech_record("http://gov/2023-01", FILLER + "".join(pledges), "2023-01"),
+                               _speech_record("http://gov/2023-06", later, "2023-06")])  # fmt: skip
+    cluster_documents(database)
+    counts = mine_commitments(database)
+    with database.read() as session:
+        rows = session.scalars(select(Commitment).order_by(Commitment.id)).all()
+        flagged = dict(session.execute(select(CommitmentEvent.commitment_id, CommitmentEvent.action)
+                                       .where(CommitmentEvent.action.in_(("flagged", "restated", "changed"))))
+                       .all())  # fmt: skip
+    assert counts.new == len(rows) >= 10 and counts.changed >= 1 and len({r.speech_id for r in rows}) == 2
+    assert [r.start for r in rows if r.document_id == rows[0].document_id] == sorted(
+        r.start for r in rows if r.document_id == rows[0].document_id
+    )  # in the order found in the text
+    assert set(flagged) == {r.id for r in rows}
+    assert all(r.related_id in {o.id for o in rows} for r in rows if r.relation)
+    with database.write() as session:
+        extra = Commitment(speech_id=rows[0].speech_id, key="x" * 32, text="另行录入", status="new", flagged=True,
+                           evidence=[], created_at=rows[0].created_at, updated_at=rows[0].created_at)  # fmt: skip
+        session.add(extra)
+        session.flush()
+        assert extra.id not in {r.id for r in rows}
