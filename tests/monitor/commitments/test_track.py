@@ -282,7 +282,8 @@ def test_copies_of_one_speech_in_one_unit_see_each_others_commitments(database):
 
 
 def test_a_unit_reads_its_copies_speeches_and_commitments_with_a_query_each(database):
-    """Mining a unit of new single-copy speeches: the SELECTs do not grow with its copies (3 per copy before)."""
+    """Mining a unit of new single-copy speeches: the statements do not grow with its copies (3 SELECTs per copy
+    before, and an UPDATE per copy when each copy's INSERT flushed the session)."""
     rng = random.Random(7)
     words = "经济社会发展改革开放创新驱动产业升级城市建设乡村振兴生态环境民生保障教育医疗交通水利文化旅游科技人才"
     texts = [
@@ -307,6 +308,8 @@ def test_a_unit_reads_its_copies_speeches_and_commitments_with_a_query_each(data
     assert len(selects) <= 7, selects
     audit = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO COMMITMENT_EVENTS")]
     assert len(audit) == 1, audit  # the unit's audit-log rows in one statement, not one per copy
+    marked = [s for s in statements if s.lstrip().upper().startswith("UPDATE DOCUMENTS")]
+    assert len(marked) == 1, marked  # the copies marked mined in one flush at the unit's end
 
 
 def test_new_commitments_take_ids_in_order_and_leave_the_sequence_ahead(database, monkeypatch):
