@@ -162,17 +162,23 @@ def test_one_read_brings_every_cached_place_up_to_date(database) -> None:
 
 
 def test_a_pledge_restated_many_times_links_to_a_recent_saying() -> None:
-    """Only the latest ``RECENT`` pledges per rare bigram are compared, so the cost stays flat; an identical
-    pledge among them is the answer, and an old one beyond them is not looked for."""
+    """Only the latest ``RECENT`` pledges per rare bigram are compared, so the cost stays flat: a near pledge
+    among them is the answer, and an old near one beyond them is not looked for; a pledge with the very same
+    bigrams is found however old (by its set), the latest such on a tie, never one of the asking speech."""
     from monitor.commitments.pledges import RECENT
 
     text = "确保年底前完成标准地出让"
-    old_exact = Pledge(1, 1, bigrams(text), None, None, "new")
+    old_near = Pledge(1, 1, bigrams(text + "的"), None, None, "new")
     restated = [Pledge(i, i, bigrams(text + "工作"), None, None, "new") for i in range(2, RECENT + 10)]
-    index = RegionPledges([old_exact, *restated])
-    found = index.most_similar(text, 0, 0.5)
-    assert found.id == RECENT + 9  # the latest saying, not the identical but old first one
-    assert RegionPledges([old_exact, *restated[:5]]).most_similar(text, 0, 0.5).id == 1  # within reach: the best
+    index = RegionPledges([old_near, *restated])
+    assert index.most_similar(text, 0, 0.5).id == RECENT + 9  # the latest saying, not the closer but old first one
+    assert RegionPledges([old_near, *restated[:5]]).most_similar(text, 0, 0.5).id == 1  # within reach: the best
+    exact = [Pledge(1, 1, bigrams(text), None, None, "new"), Pledge(2, 2, bigrams(text), None, None, "new")]
+    index = RegionPledges([*exact, *restated[1:]])
+    assert index.most_similar(text, 0, 0.5).id == 2  # the same bigrams, however old: the latest of them
+    assert index.most_similar(text, 2, 0.5).id == 1  # not the asking speech's own
+    index.add(Pledge(2, 2, bigrams(text + "项目"), None, None, "new"))  # its action changed: no longer the same
+    assert index.most_similar(text, 0, 0.5).id == 1
 
 
 def test_whatever_takes_a_pledge_out_of_its_place_moves_the_version_row(database) -> None:
