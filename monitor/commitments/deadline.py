@@ -182,10 +182,27 @@ _CURRENT_YEARS = {"今年", "本年", "本年度"}
 # ── scanning ───────────────────────────────────────────────────────────────────────────────────────────────
 
 
+# What a kept token of each pattern cannot do without (one of these words): a clause without any is not scanned
+# with that pattern (most clauses have no time expression; the calendar pattern alone is tried at every
+# character that can begin one, and its all-optional parts match suffixes like 之前 that are then dropped).
+_NEEDS = {
+    "calendar": ("年", "季", "月", "国庆", "春节", "元旦"),  # a year, a part of one (季度, 月) or a holiday
+    "five_year": ("五",),
+    "within": ("内",),  # (之|以)内 is not optional there
+    "time_limit": ("内",),
+    "month_relative": ("月",),
+    "month_end": ("月",),
+    "urgency": (),
+}
+
+
 def scan_tokens(text: str) -> list[_Token]:
     """Every candidate time expression of the normalised text, possibly overlapping."""
     tokens = []
     for kind, pattern in _PATTERNS.items():
+        needs = _NEEDS[kind]
+        if needs and not any(word in text for word in needs):
+            continue
         for match in pattern.finditer(text):
             if match.end() == match.start():  # the calendar pattern, all optional, matches nothing at most places
                 continue

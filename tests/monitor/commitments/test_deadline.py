@@ -329,3 +329,35 @@ def test_the_calendar_pattern_is_tried_only_where_a_match_can_begin() -> None:
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
         expected = [(m.span(), m.groupdict()) for m in plain.finditer(text) if m.end() > m.start()]
         assert [(m.span(), m.groupdict()) for m in fast.finditer(text) if m.end() > m.start()] == expected, text
+
+
+def test_a_pattern_skipped_for_want_of_its_words_would_have_kept_nothing():
+    """``scan_tokens`` skips a pattern when the clause has none of the words its tokens need (``_NEEDS``); on every
+    clause of the sample speeches and of this file, and on clauses made to hold each word alone, the tokens are
+    those of scanning with every pattern."""
+    import re
+
+    from monitor.commitments import deadline
+    from monitor.sampleweb.speeches import load_speeches
+
+    def every_pattern(text: str) -> list:
+        kept = []
+        for kind, pattern in deadline._PATTERNS.items():
+            for match in pattern.finditer(text):
+                groups = match.groupdict()
+                if match.end() == match.start() or (
+                    kind == "calendar" and not (groups["abs"] or groups["rel"] or deadline._has_sub(groups))
+                ):
+                    continue
+                kept.append(deadline._Token(kind, match.start(), match.end(), groups))
+        return kept
+
+    texts = [speech.body for speech in load_speeches().values()]
+    texts += [form[0] for form in (*RESOLVED_FORMS, *ABSOLUTE_FORMS, *RELATIVE_FORMS)] + NOT_DEADLINES
+    words = {word for needs in deadline._NEEDS.values() for word in needs}
+    texts += [f"力争{word}前完成{word}内建成十五{word}底" for word in words]
+    texts += ["国庆节前", "首季度末", "下月底前", "三个工作日内", "“十五五”期间", "两年内", "立即整改"]
+    clauses = [deadline.normalise(c) for text in texts for c in re.split(r"[。！？；，\n]", text) if c]
+    assert len(clauses) > 1000
+    for clause in clauses:
+        assert deadline.scan_tokens(clause) == every_pattern(clause), clause
