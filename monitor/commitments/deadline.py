@@ -194,14 +194,15 @@ _NEEDS = {
     "month_end": ("月",),
     "urgency": (),
 }
+_NEEDING = {kind: re.compile("|".join(words)) if words else None for kind, words in _NEEDS.items()}
 
 
 def scan_tokens(text: str) -> list[_Token]:
     """Every candidate time expression of the normalised text, possibly overlapping."""
     tokens = []
     for kind, pattern in _PATTERNS.items():
-        needs = _NEEDS[kind]
-        if needs and not any(word in text for word in needs):
+        needs = _NEEDING[kind]
+        if needs is not None and not needs.search(text):
             continue
         for match in pattern.finditer(text):
             if match.end() == match.start():  # the calendar pattern, all optional, matches nothing at most places

@@ -173,16 +173,18 @@ _Reading = tuple[Decimal, Decimal | None, str, int, bool]
 def find_quantities(clause: str) -> list[Quantity]:
     """All quantities of a clause, in order; text and offsets refer to the clause as given."""
     norm = normalise(clause)
+    match = NUMBER.search(norm)
+    if match is None:  # most clauses: no number, so no slogans to look for either
+        return []
     blocked = find_blocked_spans(norm)
     found: list[Quantity] = []
-    pos = 0
-    while match := NUMBER.search(norm, pos):
+    while match is not None:
         quantity = read_quantity(norm, match, blocked)
         if quantity is None:
-            pos = match.end()
+            match = NUMBER.search(norm, match.end())
             continue
         found.append(replace(quantity, text=clause[quantity.start : quantity.end]))
-        pos = quantity.end
+        match = NUMBER.search(norm, quantity.end)
     return assign_roles(norm, found)
 
 
