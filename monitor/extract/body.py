@@ -101,9 +101,8 @@ def main_block(
     for css in BODY_CONTAINERS:
         nodes = tree.cssselect(css)
         if nodes:
-            best = max(nodes, key=lambda n: cjk_count(node_lines(n)))
-            lines = node_lines(best)
-            if cjk_count(lines) >= min_chars:
+            count, lines = max(((cjk_count(found), found) for found in map(node_lines, nodes)), key=lambda c: c[0])
+            if count >= min_chars:  # the first of the richest (max keeps the first)
                 return lines, f"container {css}"
     dense = densest_block(tree)
     if dense is not None:
