@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
+from storage.search.fold import term_grams
+
 if TYPE_CHECKING:
     from storage.search.query import ParsedQuery, _Sql
 
@@ -37,16 +39,20 @@ def _title_has(sql: _Sql, term: str) -> str:
 
 
 def _grams_query(sql: _Sql, terms: tuple[str, ...]) -> str:
-    """Title-gram candidates for any of ``terms``: every pair of a term (its one character if it has one)."""
+    """Title-gram candidates for any of ``terms`` (each term's :func:`term_grams`, all of them)."""
     alternatives = []
     for term in terms:
-        pieces = {term} if len(term) == 1 else {term[i : i + 2] for i in range(len(term) - 1)}
-        pieces = {p for p in pieces if " " not in p} or {c for c in term if c != " "}
+        pieces = sorted(term_grams(term))
         if sql.dialect == "sqlite":
-            alternatives.append("(" + " AND ".join(f'"{p}"' for p in sorted(pieces)) + ")")
+            alternatives.append("(" + " AND ".join(f'"{p}"' for p in pieces) + ")")
         else:
-            alternatives.append("(" + " & ".join(f"'{p}'" for p in sorted(pieces)) + ")")
+            alternatives.append("(" + " & ".join(f"'{p}'" for p in pieces) + ")")
     return sql.bind((" OR " if sql.dialect == "sqlite" else " | ").join(alternatives))
+
+
+def like_pattern(term: str) -> str:
+    """``%term%`` with ``LIKE``'s own characters escaped."""
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _has_term(sql: _Sql, term: str) -> str:
@@ -64,7 +70,7 @@ def _has_term(sql: _Sql, term: str) -> str:
     if short:
         lexeme = sql.bind(f"'{term}'")  # folded: letters and digits only, like the stored grams
         return f"({_title_has(sql, term)} OR w.grams @@ CAST({lexeme} AS tsquery))"
-    pattern = sql.bind("%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    pattern = sql.bind(like_pattern(term))
     return f"(w.title LIKE {pattern} OR w.body LIKE {pattern})"
 
 

@@ -110,6 +110,18 @@ def grams(folded: str) -> set[str]:
     return {g for g in found if " " not in g}
 
 
+def term_grams(term: str) -> set[str]:
+    """The grams every text holding the folded ``term`` holds: its pairs without a space (the term itself when
+    it is one character; its characters when every pair has a space, as in ``a b c``).
+
+    A candidate filter, exact for terms of 1–2 characters; a longer term still needs its text checked.
+    """
+    if len(term) == 1:
+        return {term}
+    pairs = {term[i : i + 2] for i in range(len(term) - 1)}
+    return {p for p in pairs if " " not in p} or {c for c in term if c != " "}
+
+
 def gram_string(*folded: str) -> str:
     """The grams of some folded texts as one space-separated string (what the SQLite gram index stores)."""
     found: set[str] = set()

@@ -15,11 +15,12 @@ SQLite (all written from Python by :func:`_replace`, no triggers)
     from the two plain tables, which is why those keep the folded text. Same for ``commitment_*``.
 PostgreSQL
     ``speech_fts_text`` (id, folded title, folded text, ``grams``, speech date, source hash; deleted with its
-    speech by a trigger) with ``pg_trgm`` GIN indexes
-    on the folded columns (``LIKE '%term%'``, 3+ characters) and a GIN index on ``grams``, a ``tsvector`` of
-    the same characters and pairs (written from Python as quoted lexemes: no text-search parser or language is
-    involved), for 1–2 characters (``grams @@ '融资' & '审'``). ``pg_trgm`` needs a database with a UTF-8
-    ``LC_CTYPE``: with ``C`` it ignores CJK, and searches stay correct but scan.
+    speech by a trigger) with a GIN index on ``grams``, a ``tsvector`` of the same characters and pairs
+    (written from Python as quoted lexemes: no text-search parser, language or locale is involved). A search
+    asks it for every pair of its words (``grams @@ '营商' & '商环' & '环境'``): exact for words of 1–2
+    characters, and for longer words the candidates, whose folded text a ``LIKE '%营商环境%'`` then checks.
+    (Until migration 0016, ``pg_trgm`` indexes of the folded columns found the longer words: keeping them up to
+    date doubled the cost of clustering, and searches were no faster with them; ``bench/README.md``.)
 Both (migration 0012, :func:`broad_query_ddl`)
     an index of the speech rows newest first, and the grams of the title alone (SQLite ``speech_fts_title``,
     PostgreSQL ``speech_fts_title``, a narrow table of ``grams`` ``tsvector`` with a GIN index, deleted with its
@@ -35,14 +36,11 @@ it. :func:`rebuild` starts over (migration 0008's backfill; it also reclaims the
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
 from storage.search.fold import Folded, fold, gram_string, grams, merged_grams
-
-log = logging.getLogger(__name__)
 
 BATCH = 500
 
@@ -103,13 +101,14 @@ def backfill_title_grams(conn: Connection) -> int:
     return len(rows)
 
 
-def _pg_indexes(kind: str, a: str, b: str) -> list[str]:
-    """The GIN indexes (dropped while :func:`rebuild` writes every row)."""
-    return [
-        f"CREATE INDEX ix_{kind}_fts_{a}_trgm ON {kind}_fts_text USING gin ({a} gin_trgm_ops)",
-        f"CREATE INDEX ix_{kind}_fts_{b}_trgm ON {kind}_fts_text USING gin ({b} gin_trgm_ops)",
-        f"CREATE INDEX ix_{kind}_fts_grams ON {kind}_fts_text USING gin (grams)",
-    ]
+def _pg_indexes(kind: str) -> list[str]:
+    """The GIN index of the grams (dropped while :func:`rebuild` writes every row)."""
+    return [f"CREATE INDEX ix_{kind}_fts_grams ON {kind}_fts_text USING gin (grams)"]
+
+
+#: the pg_trgm indexes of the folded columns, which the grams replaced (migration 0016)
+TRIGRAM_INDEXES = ("ix_speech_fts_title_trgm", "ix_speech_fts_body_trgm", "ix_commitment_fts_action_trgm",
+                   "ix_commitment_fts_text_trgm")  # fmt: skip
 
 
 def _pg_ddl(kind: str, table: str, a: str, b: str) -> list[str]:
@@ -140,26 +139,14 @@ def create_schema(conn: Connection) -> None:
         for statement in broad_query_ddl("sqlite"):
             conn.exec_driver_sql(statement)
         return
-    conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    ctype = conn.exec_driver_sql("SELECT datctype FROM pg_database WHERE datname = current_database()").scalar()
-    if not utf8_ctype(ctype):
-        log.warning(
-            "database LC_CTYPE is %r: pg_trgm ignores Chinese characters there, so searches of 3+ characters will "
-            "scan instead of using the index; create the database with a UTF-8 LC_CTYPE (e.g. C.UTF-8)",
-            ctype,
-        )
     for kind, (table, a, b) in KINDS.items():
         for statement in _pg_ddl(kind, table, a, b):
             conn.exec_driver_sql(statement)
     for statement in broad_query_ddl(conn.dialect.name):
         conn.exec_driver_sql(statement)
-    for kind, (_, a, b) in KINDS.items():
-        for statement in _pg_indexes(kind, a, b):
+    for kind in KINDS:
+        for statement in _pg_indexes(kind):
             conn.exec_driver_sql(statement)
-
-
-def utf8_ctype(ctype: str | None) -> bool:
-    return bool(ctype) and "utf8" in ctype.lower().replace("-", "")
 
 
 def drop_schema(conn: Connection) -> None:
@@ -324,10 +311,10 @@ def index_commitments_of_speech(conn: Connection, speech_id: int) -> int:
 def rebuild(conn: Connection) -> tuple[int, int]:
     """Empty the index and fold every speech and commitment again (migration backfill, or to start clean)."""
     postgres = conn.dialect.name == "postgresql"
-    for kind, (_, a, b) in KINDS.items():
+    for kind in KINDS:
         if postgres:  # building GIN indexes once is much faster than keeping them up to date row by row
             conn.exec_driver_sql(f"DELETE FROM {kind}_fts_text")
-            for statement in _pg_indexes(kind, a, b):
+            for statement in _pg_indexes(kind):
                 conn.exec_driver_sql(f"DROP INDEX IF EXISTS {statement.split()[2]}")
         else:
             for suffix in ("_fts_text", "_fts_body"):
@@ -338,8 +325,8 @@ def rebuild(conn: Connection) -> tuple[int, int]:
     commitments = conn.exec_driver_sql("SELECT id FROM commitments ORDER BY id").scalars().all()
     counts = index_speeches(conn, speeches), index_commitments(conn, commitments)
     if postgres:
-        for kind, (_, a, b) in KINDS.items():
-            for statement in _pg_indexes(kind, a, b):
+        for kind in KINDS:
+            for statement in _pg_indexes(kind):
                 conn.exec_driver_sql(statement)
     return counts
 

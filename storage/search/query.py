@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, text
 
-from storage.search.broad import broad_speech_page
-from storage.search.fold import NON_WORD, fold, to_simplified
+from storage.search.broad import broad_speech_page, like_pattern
+from storage.search.fold import NON_WORD, fold, term_grams, to_simplified
 
 TOTAL_CAP = 1_000  # hits counted at most: a larger total is "1,000+" (counting them all was the slow part)
 MAX_QUERY_CHARS = 200
@@ -267,9 +267,10 @@ def _matches(sql: _Sql, parsed: ParsedQuery, kind: str, a: str, b: str) -> str:
 
     SQLite: the FTS5 results drive the query, in rowid order, so a ``LIMIT`` stops them early (``CROSS JOIN``
     fixes the join order; left to itself the planner may walk a filter's index and probe the match list for
-    every row; an ``INTERSECT`` of the two lists would read both whole). PostgreSQL: conditions the planner
-    answers from the GIN indexes (pg_trgm for ``LIKE``, the gram ``tsvector`` for short terms), in a subquery
-    (``OFFSET 0``) so that a filter's join cannot turn them into a check of every row's TOASTed text.
+    every row; an ``INTERSECT`` of the two lists would read both whole). PostgreSQL: the grams of every term
+    (:func:`term_grams`) from the GIN index of the gram ``tsvector``, exact for 1–2 characters, and a ``LIKE``
+    check of the row for longer terms, in a subquery (``OFFSET 0``) so that a filter's join cannot turn them
+    into a check of every row's TOASTed text.
     """
     if sql.dialect == "sqlite":
         grams = " AND ".join(f'"{term}"' for term in parsed.short_terms)  # folded: letters and digits only
@@ -282,13 +283,12 @@ def _matches(sql: _Sql, parsed: ParsedQuery, kind: str, a: str, b: str) -> str:
             sql.where.append(f"+m.rowid IN (SELECT rowid FROM {kind}_fts_grams WHERE {kind}_fts_grams MATCH "
                              f"{sql.bind(grams)})")  # fmt: skip
         return f"{kind}_fts m CROSS JOIN {kind}_fts_text t"
-    matched = []
-    for term in parsed.long_terms:
-        pattern = sql.bind("%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+    lexemes = sorted(set().union(*(term_grams(term) for term in parsed.terms)))
+    query = " & ".join(f"'{g}'" for g in lexemes)  # quoted lexemes, like the stored grams
+    matched = [f"t.grams @@ CAST({sql.bind(query)} AS tsquery)"]
+    for term in parsed.long_terms:  # the grams only say a longer term may be there
+        pattern = sql.bind(like_pattern(term))
         matched.append(f"(t.{a} LIKE {pattern} OR t.{b} LIKE {pattern})")
-    if parsed.short_terms:
-        query = " & ".join(f"'{term}'" for term in parsed.short_terms)  # quoted lexemes, like the stored grams
-        matched.append(f"t.grams @@ CAST({sql.bind(query)} AS tsquery)")
     return f"(SELECT * FROM {kind}_fts_text t WHERE {' AND '.join(matched)} OFFSET 0) t"
 
 

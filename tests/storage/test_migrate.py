@@ -140,3 +140,28 @@ def test_sqlite_search_tables_merge_8_segments_at_a_time_and_a_rebuild_keeps_it(
                 index.rebuild(conn)
     finally:
         db.close()
+
+
+def test_postgresql_trigram_indexes_go_with_0016_and_come_back_on_downgrade(postgres_url):
+    """0016 drops the pg_trgm indexes (the grams answer every search); its downgrade builds them again."""
+    from alembic import command
+
+    from storage.engine import make_engine
+    from storage.search.index import TRIGRAM_INDEXES
+
+    def indexes(conn) -> set[str]:
+        return set(conn.exec_driver_sql("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%%trgm'").scalars())
+
+    engine = make_engine(postgres_url)
+    config = migrate.alembic_config()
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+            assert indexes(conn) == set()
+            command.downgrade(config, "0015")
+            assert indexes(conn) == set(TRIGRAM_INDEXES)
+            command.upgrade(config, "head")
+            assert indexes(conn) == set()
+    finally:
+        engine.dispose()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from monitor.dedup.canonical import refresh_speech
 from monitor.query import QueryError, SearchFilters, search_commitments, search_speeches
@@ -15,8 +15,8 @@ from storage.database import Database
 from storage.documents import store_documents
 from storage.models import Commitment, Document, Speech
 from storage.search import index, refresh_commitment_index
-from storage.search.fold import fold, fold_with_map, gram_string, grams, merged_grams
-from storage.search.query import MAX_QUERY_CHARS, MAX_TERMS, parse_query
+from storage.search.fold import fold, fold_with_map, gram_string, grams, merged_grams, term_grams
+from storage.search.query import MAX_QUERY_CHARS, MAX_TERMS, _matches, _Sql, _where, parse_query
 from tests.storage.search_corpus import SPEECHES, populate, record
 
 QUERIES = ["融资", "审批", "審批", "营商环境", "營商環境", "口", "资", "5g", "5G", "１.５亿", '"1.5亿"', "1.5亿",
@@ -57,6 +57,33 @@ def test_fold_is_one_form_for_both_scripts_widths_cases_and_punctuation():
 def test_a_short_texts_grams_merged_into_a_long_texts_are_the_union(short: str, long: str):
     known = sorted(grams(fold(long)))
     assert merged_grams(fold(short), known) == sorted(grams(fold(short)) | set(known))
+
+
+@given(st.text(alphabet="营商环境標準地ab 1.，", max_size=60), st.integers(0, 60), st.integers(1, 12))
+def test_a_text_holding_a_word_holds_the_words_grams(text: str, start: int, length: int):
+    """The premise of the gram candidates (PostgreSQL's only index): no text holding the word is missed."""
+    folded = fold(text)
+    term = folded[start : start + length].strip()
+    if term:
+        assert term_grams(term) <= grams(folded)
+    assert term_grams("a b c") == {"a", "b", "c"} and term_grams("口") == {"口"}
+    assert term_grams("1 5亿") == {"5亿"} and term_grams("营商环境") == {"营商", "商环", "环境"}
+
+
+def test_postgresql_finds_long_words_through_the_grams_index(postgres_url):
+    """No pg_trgm index is kept (migration 0016): a word of 3+ characters is looked up in the grams' GIN index."""
+    with Database(postgres_url) as db:
+        populate(db)
+        with db.engine.connect() as conn:
+            found = {row[0] for row in conn.exec_driver_sql("SELECT indexname FROM pg_indexes WHERE indexname LIKE "
+                                                            "'%%fts%%' AND indexdef LIKE '%%gin%%'")}  # fmt: skip
+            assert found == {"ix_speech_fts_grams", "ix_commitment_fts_grams", "ix_speech_fts_title_grams"}
+            conn.exec_driver_sql("SET enable_seqscan = off")  # the tiny corpus would be read whole otherwise
+            sql = _Sql("postgresql")
+            source = _matches(sql, parse_query("营商环境"), "speech", "title", "body")
+            statement = text(f"EXPLAIN SELECT t.speech_id FROM {source}{_where(sql)}")
+            plan = "\n".join(row[0] for row in conn.execute(statement, sql.params))
+        assert "ix_speech_fts_grams" in plan
 
 
 def test_query_grammar():
