@@ -47,6 +47,8 @@ SHARING = (
     .group_by(P.document_id)
     .having(func.count() >= bindparam("needed"))
 )
+STORED_KEYS = select(P.key, P.document_id).where(P.key.in_(bindparam("keys", expanding=True)))
+KEYS_PER_READ = 500
 CANDIDATES = select(D.id, D.simhash, D.norm_length, D.match_text, D.compilation, D.speech_id).where(
     D.id.in_(bindparam("ids", expanding=True)), D.speech_id.is_not(None)
 )
@@ -62,9 +64,12 @@ class _Chunk:
     """What a chunk's unit of work reads up front and writes at its end.
 
     The chunk's documents are read in one query (a merge moves documents between speeches: the rows left are
-    then read one by one again). Paragraph keys are inserted for the whole chunk at its end; until then a
-    later document's :data:`SHARING` lookup adds the keys of the chunk's earlier documents from memory (their
-    rows in the table, if any, were deleted when they were taken up).
+    then read one by one again), fingerprinted, and the stored paragraph keys they hold are read in one more
+    query (:meth:`prepare`), so a document's :data:`SHARING` lookup is answered from memory. Paragraph keys are
+    inserted for the whole chunk at its end; until then a later document's lookup adds the keys of the chunk's
+    earlier documents from memory (their rows in the table, if any, were deleted when they were taken up).
+    The documents' own updates (:data:`WRITE`) wait in memory too, and go in one statement as soon as anything
+    reads documents again (a candidate's row, a speech's copies) or the chunk ends.
     """
 
     def __init__(self, conn: Connection | None = None, ids: list[int] | None = None) -> None:
@@ -72,6 +77,27 @@ class _Chunk:
         self.read_ahead = conn is not None
         self.paragraphs: list[dict[str, int]] = []
         self.by_key: dict[int, list[int]] = {}
+        self.fingerprints: dict[int, tuple[str, Fingerprint]] = {}  # id -> (text, its fingerprint)
+        self.stored: dict[int, list[int]] = {}  # key -> documents holding it in the table, for the keys read
+        self.read_keys: set[int] = set()
+        self.dropped: set[int] = set()  # documents whose stored keys were deleted since
+        self.writes: list[dict] = []
+
+    def prepare(self, conn: Connection, ahead: Prefetcher | None) -> None:
+        """Fingerprint the documents read ahead, and read the stored rows of their paragraph keys."""
+        for row in self.rows.values():
+            text = row.text or ""
+            self.fingerprints[row.id] = text, _fingerprint(ahead, row.id, text)
+        keys = sorted({key for _, fp in self.fingerprints.values() for key in fp.paragraph_keys})
+        self.read_keys.update(keys)
+        for start in range(0, len(keys), KEYS_PER_READ):
+            for key, document_id in conn.execute(STORED_KEYS, {"keys": keys[start : start + KEYS_PER_READ]}):
+                self.stored.setdefault(key, []).append(document_id)
+
+    def fingerprint(self, row: Row, ahead: Prefetcher | None) -> Fingerprint:
+        text = row.text or ""
+        ready = self.fingerprints.pop(row.id, None)
+        return ready[1] if ready is not None and ready[0] == text else _fingerprint(ahead, row.id, text)
 
     def read(self, conn: Connection, document_id: int) -> Row | None:
         if self.read_ahead:
@@ -82,19 +108,47 @@ class _Chunk:
         """Documents changed speech (a merge): what was read up front may be stale."""
         self.read_ahead, self.rows = False, {}
 
+    def drop_paragraphs(self, conn: Connection, document_id: int) -> None:
+        conn.execute(DROP_PARAGRAPHS, {"id": document_id})
+        self.dropped.add(document_id)
+
     def add_paragraphs(self, document_id: int, keys: tuple[int, ...]) -> None:
         self.paragraphs.extend({"document_id": document_id, "key": key} for key in keys)
         for key in keys:
             self.by_key.setdefault(key, []).append(document_id)
 
-    def sharing(self, document_id: int, keys: tuple[int, ...], needed: int) -> set[int]:
+    def sharing(self, conn: Connection, document_id: int, keys: tuple[int, ...], needed: int) -> set[int]:
+        """Documents holding at least ``needed`` of ``keys``: the stored ones (as :data:`SHARING` would find them)
+        and the chunk's earlier ones."""
+        if not self.read_keys.issuperset(keys):  # a document not fingerprinted up front (its text changed)
+            found = set(conn.execute(SHARING, {"keys": list(keys), "id": document_id, "needed": needed}).scalars())
+        else:
+            counts = Counter(other for key in set(keys) for other in self.stored.get(key, ())
+                             if other != document_id and other not in self.dropped)  # fmt: skip
+            found = {other for other, count in counts.items() if count >= needed}
         counts = Counter(other for key in keys for other in self.by_key.get(key, ()) if other != document_id)
-        return {other for other, count in counts.items() if count >= needed}
+        return found | {other for other, count in counts.items() if count >= needed}
+
+    def write_document(self, conn: Connection, values: dict, at_once: bool) -> None:
+        self.writes.append(values)
+        if at_once:
+            self.flush_writes(conn)
+
+    def flush_writes(self, conn: Connection) -> None:
+        """The documents' updates waiting in memory, in one statement (before anything reads documents)."""
+        if self.writes:
+            conn.execute(WRITE, self.writes)
+            self.writes = []
 
     def write(self, conn: Connection) -> None:
+        self.flush_writes(conn)
         if self.paragraphs:
             conn.execute(ADD_PARAGRAPHS[conn.dialect.name == "postgresql"], self.paragraphs)
             self.paragraphs, self.by_key = [], {}
+
+
+def _fingerprint(ahead: Prefetcher | None, document_id: int, text: str) -> Fingerprint:
+    return ahead.fingerprint(document_id, text) if ahead is not None else fingerprint(text)
 
 
 @dataclass
@@ -154,6 +208,7 @@ def _cluster_pending(
             session.info[DEFER_INDEX] = touched = set()
             unit = pending[start : start + CHUNK]
             chunk = _Chunk(session.connection(), unit)
+            chunk.prepare(session.connection(), ahead)
             outcomes = [_cluster_one(session, keys, document_id, ahead, chunk) for document_id in unit]
             chunk.write(session.connection())
             del session.info[DEFER_INDEX]
@@ -191,9 +246,9 @@ def _cluster_one(
     if row is None:
         return "gone"
     text = row.text or ""
-    fp = ahead.fingerprint(row.id, text) if ahead is not None else fingerprint(text)
+    fp = chunk.fingerprint(row, ahead)
     if row.simhash is not None:  # fingerprinted before: its old paragraph keys go (lookup keys in _write_keys)
-        conn.execute(DROP_PARAGRAPHS, {"id": row.id})
+        chunk.drop_paragraphs(conn, row.id)
     me = Copy(row.id, fp.simhash, fp.length, row.match_text or "", is_compilation(text))
     candidates, speech_of = _candidates(conn, keys, row.id, fp, chunk)
     links = [link for link in (compare(me, other) for other in candidates) if link]
@@ -216,10 +271,12 @@ def _cluster_one(
             _move_commitments(session, other, target)
             session.execute(delete(SPEECHES).where(SPEECHES.c.id == other))
     best = min(merging, key=lambda link: (link.distance, -link.containment), default=None)
-    conn.execute(WRITE, {"document_id": row.id, "simhash": to_signed(fp.simhash), "exact_hash": fp.exact,
-                         "norm_length": fp.length, "compilation": me.compilation,
-                         "fingerprinted_hash": row.content_hash, "speech_id": target,
-                         "speech_link": _link_record(best, parts, me.compilation)})  # fmt: skip
+    moving = bool(row.speech_id) and row.speech_id != target
+    values = {"document_id": row.id, "simhash": to_signed(fp.simhash), "exact_hash": fp.exact,
+              "norm_length": fp.length, "compilation": me.compilation, "fingerprinted_hash": row.content_hash,
+              "speech_id": target, "speech_link": _link_record(best, parts, me.compilation)}  # fmt: skip
+    # written at once when the copies of a speech are read below (a speech joined, a copy moved away)
+    chunk.write_document(conn, values, at_once=alone or outcome != "new" or moving)
     _write_keys(conn, keys, row.id, None if row.simhash is None else to_unsigned(row.simhash), fp, chunk)
     if alone:
         chunk.write(conn)
@@ -227,7 +284,7 @@ def _cluster_one(
         session.info[DEFER_INDEX].add(target)  # indexed with the chunk's other speeches
     else:
         refresh_speech(session, target)
-    if row.speech_id and row.speech_id != target:
+    if moving:
         _refresh_or_drop(session, row.speech_id)
     session.flush()
     session.expunge_all()  # no ORM state crosses documents: the next one may delete a speech with Core
@@ -255,11 +312,10 @@ def _candidates(
     sharing: set[int] = set()
     if fp.paragraph_keys:
         needed = 1 if len(fp.paragraph_keys) < 4 else 2
-        params = {"keys": list(fp.paragraph_keys), "id": document_id, "needed": needed}
-        sharing.update(conn.execute(SHARING, params).scalars())
-        sharing.update(chunk.sharing(document_id, fp.paragraph_keys, needed))  # keys not yet written
+        sharing = chunk.sharing(conn, document_id, fp.paragraph_keys, needed)
     if not near and not sharing:
         return [], {}
+    chunk.flush_writes(conn)  # a candidate may be a document of this chunk
     rows = [
         row
         for row in conn.execute(CANDIDATES, {"ids": sorted(near | sharing)})

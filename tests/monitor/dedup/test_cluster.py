@@ -149,3 +149,61 @@ def test_near_duplicates_are_found_through_the_lookup_keys(database):
         copy = session.scalar(select(Document).where(Document.url == "http://tpl/p05"))
         mine = set(session.scalars(select(SimhashKey.key).where(SimhashKey.document_id == copy.id)))
     assert mine == set(lookup_keys(to_unsigned(copy.simhash)))
+
+
+def _pieces() -> dict[str, str]:
+    """Copies that share paragraphs in many ways: halves, thirds and stitched pieces of the sample speeches."""
+    texts = {}
+    for sid in ("h01", "h03", "p05", "p06", "t01", "t03"):
+        lines = body(sid).split("\n")
+        third = max(1, len(lines) // 3)
+        texts[f"{sid}/full"] = body(sid)
+        texts[f"{sid}/head"] = "\n".join(lines[: 2 * third])
+        texts[f"{sid}/tail"] = "\n".join(lines[third:])
+    texts["mix"] = "\n".join(body("h01").split("\n")[:4] + body("p06").split("\n")[-4:])
+    return texts
+
+
+def test_a_chunk_answers_paragraph_lookups_from_one_read_as_the_table_would(database):
+    """``_Chunk.sharing`` from the keys read up front equals the per-document SQL lookup, also after a
+    document's stored keys were deleted in the chunk (its text changed)."""
+    from monitor.dedup.cluster import SHARING, _Chunk
+    from monitor.dedup.fingerprint import fingerprint
+
+    store_documents(database, [record(f"http://x/{name}", text) for name, text in _pieces().items()])
+    cluster_documents(database)
+    with database.write() as session:
+        conn = session.connection()
+        ids = sorted(session.scalars(select(Document.id)))
+        chunk = _Chunk(conn, ids)
+        chunk.prepare(conn, None)
+        chunk.drop_paragraphs(conn, ids[0])  # as when a changed document is taken up
+        checked = 0
+        for document_id in ids:
+            keys = fingerprint(session.get(Document, document_id).text).paragraph_keys
+            for needed in (1, 2, 3):
+                sql = set(conn.execute(SHARING, {"keys": list(keys), "id": document_id, "needed": needed}).scalars())
+                assert chunk.sharing(conn, document_id, keys, needed) == sql, (document_id, needed)
+                checked += bool(sql)
+        assert checked >= 10  # the corpus does share paragraphs
+        session.rollback()
+
+
+def test_new_documents_of_a_chunk_cost_one_key_read_and_one_update(database):
+    """The stored paragraph keys are read once per chunk, and new speeches' documents are updated in one
+    statement (a document with candidates writes the ones before it first, as they may be among them)."""
+    from sqlalchemy import event
+
+    distinct = sorted(set(SPEECHES) - {"p07"})  # p07 shares two paragraphs with p06: it would look them up
+    store_documents(database, [record(f"http://x/{sid}", body(sid)) for sid in distinct])
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731 - (conn, cursor, statement, …)
+    event.listen(database.engine, "before_cursor_execute", listener)
+    try:
+        counts = cluster_documents(database)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", listener)
+    key_reads = [s for s in statements if s.lstrip().startswith("SELECT") and "FROM paragraph_keys" in s]
+    updates = [s for s in statements if s.lstrip().startswith("UPDATE documents SET simhash")]
+    assert counts.new_speeches == counts.documents == len(distinct)
+    assert len(key_reads) == 1 and len(updates) == 1
