@@ -174,21 +174,21 @@ def tsvector_literal(found: set[str]) -> str:
     return " ".join(f"'{g}'" for g in sorted(found))  # folded grams hold only letters and digits
 
 
-def _lexemes(found: list[str]) -> str:
-    """``tsvector_literal`` of grams already sorted."""
-    return "'" + "' '".join(found) + "'" if found else ""
+def _lexemes(found: str) -> str:
+    """``tsvector_literal`` of a ``gram_string``."""
+    return "'" + found.replace(" ", "' '") + "'" if found else ""
 
 
-def _row_grams(scored: str, other: str, known: list[str] | None) -> list[str]:
-    """The sorted grams of a row's two folded columns; ``known``: the other column's, computed ahead."""
-    return merged_grams(scored, known) if known is not None else sorted(grams(scored) | grams(other))
+def _row_grams(scored: str, other: str, known: str | None) -> str:
+    """The ``gram_string`` of a row's two folded columns; ``known``: the other column's, computed ahead."""
+    return merged_grams(scored, known) if known is not None else gram_string(scored, other)
 
 
 def _in(statement: str, name: str = "ids"):
     return text(statement).bindparams(bindparam(name, expanding=True))
 
 
-def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, list[str] | None, str | None]]) -> int:
+def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, str | None, str | None]]) -> int:
     """Write some rows (``(id, scored, other, other's grams if known, speech date)``, texts folded), skipping
     those indexed as they are."""
     _, a, b = KINDS[kind]
@@ -241,7 +241,7 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, li
                 )
         for table in (f"{kind}_fts_text", f"{kind}_fts_body"):
             conn.execute(_in(f"DELETE FROM {table} WHERE {kind}_id IN :ids"), {"ids": stale})
-    params = [{"id": key, "a": x, "b": y, "hash": digest, "date": date, "grams": " ".join(_row_grams(x, y, known))}
+    params = [{"id": key, "a": x, "b": y, "hash": digest, "date": date, "grams": _row_grams(x, y, known)}
               for key, x, y, digest, date, known in changed]  # fmt: skip
     conn.execute(
         text(f"INSERT INTO {kind}_fts_text ({kind}_id, {a}, speech_date, source_hash) VALUES (:id, :a, :date, :hash)"),
@@ -297,7 +297,7 @@ def index_commitments(conn: Connection, commitment_ids: Sequence[int], ahead: Fo
     return changed
 
 
-def _folded(ahead: FoldedAhead | None, document_id: int | None, raw: str | None) -> tuple[str, list[str] | None]:
+def _folded(ahead: FoldedAhead | None, document_id: int | None, raw: str | None) -> tuple[str, str | None]:
     """A long column folded, with its sorted grams when they were computed ahead."""
     ready = ahead(document_id, raw) if ahead is not None and raw else None
     return ready if ready is not None else (fold(raw), None)
