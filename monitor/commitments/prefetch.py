@@ -223,6 +223,19 @@ class Prefetcher:
         self.prepared.pop(document_id, None)
         return fingerprint(text)
 
+    @property
+    def working(self) -> bool:
+        """A worker process takes jobs (plans were large enough, and it has not failed)."""
+        return self.pool is not None
+
+    def ready_fingerprint(self, document_id: int, text: str) -> Fingerprint | None:
+        """The document's fingerprint if the worker has it ready for this text; None otherwise (nothing waits,
+        nothing is computed, clustering's place is not moved)."""
+        if self.working:
+            self._collect()
+        ready = self.prepared.get(document_id)
+        return ready.fingerprint if ready is not None and ready.digest == text_digest(text) else None
+
     def folded(self, document_id: int | None, text: str) -> Folded | None:
         """A text folded ahead (a clustered document's, by its id, or a commitment's), or None."""
         if document_id is not None:

@@ -84,10 +84,14 @@ class _Chunk:
         self.writes: list[dict] = []
 
     def prepare(self, conn: Connection, ahead: Prefetcher | None) -> None:
-        """Fingerprint the documents read ahead, and read the stored rows of their paragraph keys."""
+        """Read the stored rows of the paragraph keys of the documents read ahead whose fingerprints are known:
+        all of them without a worker (computed here, as they would be anyway), else those the worker has ready (a
+        document's own fingerprint is taken when its turn comes, so that the worker's queue is not overtaken)."""
         for row in self.rows.values():
             text = row.text or ""
-            self.fingerprints[row.id] = text, _fingerprint(ahead, row.id, text)
+            fp = ahead.ready_fingerprint(row.id, text) if ahead is not None and ahead.working else fingerprint(text)
+            if fp is not None:
+                self.fingerprints[row.id] = text, fp
         keys = sorted({key for _, fp in self.fingerprints.values() for key in fp.paragraph_keys})
         self.read_keys.update(keys)
         for start in range(0, len(keys), KEYS_PER_READ):
@@ -97,7 +101,9 @@ class _Chunk:
     def fingerprint(self, row: Row, ahead: Prefetcher | None) -> Fingerprint:
         text = row.text or ""
         ready = self.fingerprints.pop(row.id, None)
-        return ready[1] if ready is not None and ready[0] == text else _fingerprint(ahead, row.id, text)
+        if ahead is not None and ahead.working:  # the worker's if still ready (it also learns where clustering is)
+            return ahead.fingerprint(row.id, text)
+        return ready[1] if ready is not None and ready[0] == text else fingerprint(text)
 
     def read(self, conn: Connection, document_id: int) -> Row | None:
         if self.read_ahead:
@@ -145,10 +151,6 @@ class _Chunk:
         if self.paragraphs:
             conn.execute(ADD_PARAGRAPHS[conn.dialect.name == "postgresql"], self.paragraphs)
             self.paragraphs, self.by_key = [], {}
-
-
-def _fingerprint(ahead: Prefetcher | None, document_id: int, text: str) -> Fingerprint:
-    return ahead.fingerprint(document_id, text) if ahead is not None else fingerprint(text)
 
 
 @dataclass

@@ -189,8 +189,10 @@ def test_a_prepared_text_is_used_only_for_the_text_it_was_computed_from(database
     ahead = prefetch.Prefetcher(database, workers=0)
     ahead.texts, ahead.text_position = [5, 6], {5: 0, 6: 1}
     ahead.prepared = {5: ready, 6: ready}
-    assert ahead.fingerprint(5, text) is ready.fingerprint
     edited = text.replace("年底前", "9月底前", 1)
+    assert ahead.ready_fingerprint(5, text) is ready.fingerprint and ahead.ready_fingerprint(6, edited) is None
+    assert ahead.text_cursor == 0 and ahead.texts_ahead == 0  # a look: clustering's place does not move
+    assert ahead.fingerprint(5, text) is ready.fingerprint
     assert ahead.fingerprint(6, edited) == fingerprint(edited) != ready.fingerprint
     assert ahead.folded(5, text) == folded_with_grams(text) and ahead.folded(5, text) is None  # taken once
     assert ahead.folded(6, text) is None  # dropped when its text changed
