@@ -298,7 +298,7 @@ def index_commitments(conn: Connection, commitment_ids: Sequence[int], ahead: Fo
 
 
 def _folded(ahead: FoldedAhead | None, document_id: int | None, raw: str | None) -> tuple[str, str | None]:
-    """A long column folded, with its grams (a space-separated string) when they were computed ahead."""
+    """A long column folded, with its ``gram_string`` when it was computed ahead."""
     ready = ahead(document_id, raw) if ahead is not None and raw else None
     return ready if ready is not None else (fold(raw), None)
 
