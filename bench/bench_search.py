@@ -12,7 +12,7 @@ one warm-up run. Printed per class and overall: p50 / p95 in ms, and hits per qu
     .venv/bin/python bench/bench_search.py [--sizes 10000 100000] [--backends sqlite postgresql] [--kb 3]
 
 PostgreSQL: ``--pg`` admin URL (default ``$SPEECHWATCH_TEST_PG`` or postgres@127.0.0.1:5432); each run
-creates a database with a UTF-8 LC_CTYPE (pg_trgm needs it) and drops it afterwards (``--keep`` keeps it).
+creates a database with a UTF-8 LC_CTYPE and drops it afterwards (``--keep`` keeps it).
 
 ``--reuse`` keeps the data between runs: SQLite files ``search-N.db`` in ``--dir`` and PostgreSQL databases
 ``speechwatch_bench_search_N`` are built once (same seed and size, so the same rows) and queried again on

@@ -64,8 +64,9 @@ class _Chunk:
     """What a chunk's unit of work reads up front and writes at its end.
 
     The chunk's documents are read in one query (a merge moves documents between speeches: the rows left are
-    then read one by one again), fingerprinted, and the stored paragraph keys they hold are read in one more
-    query (:meth:`prepare`), so a document's :data:`SHARING` lookup is answered from memory. Paragraph keys are
+    then read one by one again), and the stored rows of the paragraph keys of those whose fingerprints are known
+    by then in one more (:meth:`prepare`), so their :data:`SHARING` lookups are answered from memory (any other
+    document's goes to the table). Paragraph keys are
     inserted for the whole chunk at its end; until then a later document's lookup adds the keys of the chunk's
     earlier documents from memory (their rows in the table, if any, were deleted when they were taken up).
     The documents' own updates (:data:`WRITE`) wait in memory too, and go in one statement as soon as anything
@@ -126,7 +127,7 @@ class _Chunk:
     def sharing(self, conn: Connection, document_id: int, keys: tuple[int, ...], needed: int) -> set[int]:
         """Documents holding at least ``needed`` of ``keys``: the stored ones (as :data:`SHARING` would find them)
         and the chunk's earlier ones."""
-        if not self.read_keys.issuperset(keys):  # a document not fingerprinted up front (its text changed)
+        if not self.read_keys.issuperset(keys):  # its fingerprint was not ready up front (or its text changed)
             found = set(conn.execute(SHARING, {"keys": list(keys), "id": document_id, "needed": needed}).scalars())
         else:
             counts = Counter(other for key in set(keys) for other in self.stored.get(key, ())
