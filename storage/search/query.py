@@ -8,7 +8,8 @@ Grammar (deliberately small; nothing typed is ever passed to FTS5 or ``LIKE`` as
 - ``"…"`` (or “…”) keeps a phrase whole: ``"1.5亿"`` matches ``1.5亿`` and ``1、5亿`` but not ``15亿``.
 - Matching is on the folded form (:func:`storage.search.fold.fold`): traditional and simplified script, full-
   and half-width, upper and lower case, and punctuation differences do not matter.
-- A word of any length works: 1–2 characters go to the gram index, 3+ to the trigram index.
+- A word of any length works: 1–2 characters go to the gram index; 3+ to the trigram index on SQLite, and to
+  the gram index with a ``LIKE`` check on PostgreSQL.
 - The query is cut to :data:`MAX_QUERY_CHARS` characters and :data:`MAX_TERMS` words, with a notice.
 - An empty query lists by the filters alone (newest first); a query with nothing searchable in it
   (only punctuation or operators) is a :class:`QueryError`.
