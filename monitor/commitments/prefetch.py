@@ -40,7 +40,7 @@ from monitor.extract.script import to_simplified
 from monitor.workers import discard, shared_pool, worker_count
 from storage.database import Database
 from storage.models import Document, Speech
-from storage.search.fold import Folded, folded_with_grams
+from storage.search.fold import Folded, folded_with_grams, stores_every_char
 
 log = logging.getLogger(__name__)
 ENV_WORKERS = "SPEECHWATCH_MINING_WORKERS"
@@ -109,19 +109,23 @@ def read_texts(db: Database, document_ids: Sequence[int]) -> list[tuple[int, str
                                                          .where(Document.id.in_(list(document_ids))))]  # fmt: skip
 
 
-def extract_batch(inputs: list[MiningInput]) -> list[tuple[int, tuple, list[Commitment], dict[str, Folded]]]:
+def extract_batch(
+    inputs: list[MiningInput], chars: bool = True
+) -> list[tuple[int, tuple, list[Commitment], dict[str, Folded]]]:
     """The worker's mining job: each copy's commitments with the key of the inputs they were computed from, and
-    the folded form of each commitment's text (what the search index stores)."""
+    the folded form of each commitment's text (what the search index stores; ``chars``: its back end's grams,
+    :func:`~storage.search.fold.stores_every_char`)."""
     results = []
     for item in inputs:
         found = extract_commitments(item.text, item.speech_date, organization=item.organization)
-        results.append((item.document_id, item.key, found, {c.text: folded_with_grams(c.text) for c in found}))
+        results.append((item.document_id, item.key, found, {c.text: folded_with_grams(c.text, chars) for c in found}))
     return results
 
 
-def prepare_batch(texts: list[tuple[int, str]]) -> list[tuple[int, PreparedText]]:
-    """The worker's text job: each document's fingerprint and folded text."""
-    return [(i, PreparedText(text_digest(text), fingerprint(text), folded_with_grams(text))) for i, text in texts]
+def prepare_batch(texts: list[tuple[int, str]], chars: bool = True) -> list[tuple[int, PreparedText]]:
+    """The worker's text job: each document's fingerprint and folded text (``chars``: as for ``extract_batch``)."""
+    return [(i, PreparedText(text_digest(text), fingerprint(text), folded_with_grams(text, chars)))
+            for i, text in texts]  # fmt: skip
 
 
 class Prefetcher:
@@ -136,6 +140,7 @@ class Prefetcher:
 
     def __init__(self, db: Database, workers: int | None = None) -> None:
         self.db = db
+        self.chars = stores_every_char(db.dialect)  # the grams of the texts folded ahead, as the index stores them
         self.workers = mining_workers() if workers is None else workers
         url = db.engine.url
         if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
@@ -323,7 +328,7 @@ class Prefetcher:
             return False
         ids = self.texts[self.text_next : min(limit, self.text_next + BATCH)]
         self.text_next += len(ids)
-        self.text_jobs[self.pool.submit(prepare_batch, read_texts(self.db, ids))] = self.text_next - 1
+        self.text_jobs[self.pool.submit(prepare_batch, read_texts(self.db, ids), self.chars)] = self.text_next - 1
         return True
 
     def _submit_commitments(self) -> bool:
@@ -331,7 +336,7 @@ class Prefetcher:
             return False
         ids = self.queue[self.next : self.next + BATCH]
         self.next += len(ids)
-        future = self.pool.submit(extract_batch, read_inputs(self.db, ids))
+        future = self.pool.submit(extract_batch, read_inputs(self.db, ids), self.chars)
         self.batches[future] = ids
         for document_id in ids:
             self.jobs[document_id] = future

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
-from storage.search.fold import term_grams
+from storage.search.fold import gram_match, term_grams
 
 if TYPE_CHECKING:
     from storage.search.query import ParsedQuery, _Sql
@@ -43,10 +43,8 @@ def _grams_query(sql: _Sql, terms: tuple[str, ...]) -> str:
     alternatives = []
     for term in terms:
         pieces = sorted(term_grams(term))
-        if sql.dialect == "sqlite":
-            alternatives.append("(" + " AND ".join(f'"{p}"' for p in pieces) + ")")
-        else:
-            alternatives.append("(" + " & ".join(f"'{p}'" for p in pieces) + ")")
+        joined = " AND " if sql.dialect == "sqlite" else " & "
+        alternatives.append("(" + joined.join(gram_match(p, sql.dialect) for p in pieces) + ")")
     return sql.bind((" OR " if sql.dialect == "sqlite" else " | ").join(alternatives))
 
 
@@ -62,13 +60,12 @@ def _has_term(sql: _Sql, term: str) -> str:
     """
     short = len(term) <= 2
     if sql.dialect == "sqlite":
-        fts, phrase = (
-            ("speech_fts_grams", f'"{term}"') if short else ("speech_fts", '"' + term.replace('"', '""') + '"')
-        )
+        quoted = '"' + term.replace('"', '""') + '"'
+        fts, phrase = ("speech_fts_grams", gram_match(term, "sqlite")) if short else ("speech_fts", quoted)
         probe = f"EXISTS (SELECT 1 FROM {fts} WHERE {fts} MATCH {sql.bind(phrase)} AND rowid = w.speech_id)"
         return f"({_title_has(sql, term)} OR {probe})"
     if short:
-        lexeme = sql.bind(f"'{term}'")  # folded: letters and digits only, like the stored grams
+        lexeme = sql.bind(gram_match(term, "postgresql"))
         return f"({_title_has(sql, term)} OR w.grams @@ CAST({lexeme} AS tsquery))"
     pattern = sql.bind(like_pattern(term))
     return f"(w.title LIKE {pattern} OR w.body LIKE {pattern})"

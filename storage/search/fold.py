@@ -110,11 +110,32 @@ def grams(folded: str) -> set[str]:
     return {g for g in found if " " not in g}
 
 
+def index_grams(*folded: str, chars: bool = True) -> set[str]:
+    """What a gram index stores of some folded texts: their :func:`grams`; with ``chars=False`` (PostgreSQL) less
+    each character that starts one of the pairs, since a search finds it as the prefix of that pair
+    (:func:`gram_match`): a third fewer entries per text, and the GIN index's upkeep per speech row 1.5 -> 0.9 ms
+    (``bench/README.md``). SQLite keeps every character: FTS5's prefix queries were 3.7x slower, and writing
+    the fewer tokens no faster."""
+    found: set[str] = set()
+    for text in folded:
+        found |= grams(text)
+    if chars:
+        return found
+    starts = {gram[0] for gram in found if len(gram) == 2}
+    return {gram for gram in found if len(gram) == 2 or gram not in starts}
+
+
+def stores_every_char(dialect: str) -> bool:
+    """Whether the back end's gram index holds every character alone (``chars`` of :func:`index_grams`)."""
+    return dialect == "sqlite"
+
+
 def term_grams(term: str) -> set[str]:
     """The grams every text holding the folded ``term`` holds: its pairs without a space (the term itself when
     it is one character; its characters when every pair has a space, as in ``a b c``).
 
-    A candidate filter, exact for terms of 1–2 characters; a longer term still needs its text checked.
+    A candidate filter (each through :func:`gram_match`), exact for terms of 1–2 characters; a longer term still
+    needs its text checked.
     """
     if len(term) == 1:
         return {term}
@@ -122,33 +143,48 @@ def term_grams(term: str) -> set[str]:
     return {p for p in pairs if " " not in p} or {c for c in term if c != " "}
 
 
-def gram_string(*folded: str) -> str:
-    """The grams of some folded texts as one space-separated string (what the SQLite gram index stores)."""
-    found: set[str] = set()
-    for text in folded:
-        found |= grams(text)
-    return " ".join(sorted(found))
+def gram_match(gram: str, dialect: str) -> str:
+    """One gram as a term of a gram-index query: FTS5 ``"营商"``, ``"营"``; ``tsquery`` ``'营商'``, and a character
+    as a prefix, ``'营':*``, since PostgreSQL stores it alone only where no pair starts with it (folded grams hold
+    only letters and digits: no quoting beyond this)."""
+    if stores_every_char(dialect):
+        return f'"{gram}"'
+    return f"'{gram}':*" if len(gram) == 1 else f"'{gram}'"
+
+
+def gram_string(*folded: str, chars: bool = True) -> str:
+    """The :func:`index_grams` of some folded texts as one sorted, space-separated string."""
+    return " ".join(sorted(index_grams(*folded, chars=chars)))
 
 
 Folded = tuple[str, str]  # a text folded, and the grams of the folded text, sorted and joined by spaces
 
 
-def folded_with_grams(text: str | None) -> Folded:
-    """``fold(text)`` and its sorted grams as one space-separated string (``gram_string``): what the search index
-    computes from a row's long column, in a worker process (one string pickles 10× faster than a list; sorted
-    there, as PostgreSQL's ``tsvector`` input takes 0.18 ms more per row to sort them itself)."""
+def folded_with_grams(text: str | None, chars: bool = True) -> Folded:
+    """``fold(text)`` and its ``gram_string``: what the search index computes from a row's long column, in a
+    worker process (one string pickles 10× faster than a list; sorted there, as PostgreSQL's ``tsvector`` input
+    takes 0.18 ms more per row to sort them itself)."""
     folded = fold(text)
-    return folded, " ".join(sorted(grams(folded)))
+    return folded, gram_string(folded, chars=chars)
 
 
-def merged_grams(folded: str, known: str) -> str:
+def merged_grams(folded: str, known: str, chars: bool = True) -> str:
     """``gram_string`` of ``folded`` and of the text whose ``gram_string`` is ``known``: a short text's few grams
-    looked up in a long text's, computed ahead, and inserted in order."""
+    looked up in a long text's, computed ahead, and inserted in order.
+
+    ``chars=False``: in a sorted ``known``, a character stored alone comes before the pairs it starts, so ``" c"``
+    found in it means that ``c`` is there alone or starts a pair: either way ``c`` needs no entry of its own."""
     padded = f" {known} "
-    extra = [g for g in grams(folded) if f" {g} " not in padded]
+    found = grams(folded)
+    extra = [g for g in found if f" {g} " not in padded]
+    alone: set[str] = set()
+    if not chars:
+        starts = {g[0] for g in found if len(g) == 2}
+        extra = [g for g in extra if len(g) == 2 or (g not in starts and f" {g}" not in padded)]
+        alone = {g[0] for g in extra if len(g) == 2 and f" {g[0]} " in padded}  # now starting a pair: not alone
     if not extra:
         return known
-    merged = known.split()
+    merged = [g for g in known.split() if g not in alone] if alone else known.split()
     for gram in extra:
         insort(merged, gram)
     return " ".join(merged)

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
-from storage.search.fold import Folded, fold, gram_string, grams, merged_grams
+from storage.search.fold import Folded, fold, gram_string, index_grams, merged_grams
 
 BATCH = 500
 
@@ -95,7 +95,7 @@ def backfill_title_grams(conn: Connection) -> int:
         params = [{"id": key, "grams": gram_string(title)} for key, title in rows]
     else:
         statement = text("INSERT INTO speech_fts_title (speech_id, grams) VALUES (:id, CAST(:grams AS tsvector))")
-        params = [{"id": key, "grams": tsvector_literal(grams(title))} for key, title in rows]
+        params = [{"id": key, "grams": tsvector_literal(index_grams(title, chars=False))} for key, title in rows]
     for start in range(0, len(params), BATCH):
         conn.execute(statement, params[start : start + BATCH])
     return len(rows)
@@ -179,9 +179,9 @@ def _lexemes(found: str) -> str:
     return "'" + found.replace(" ", "' '") + "'" if found else ""
 
 
-def _row_grams(scored: str, other: str, known: str | None) -> str:
+def _row_grams(scored: str, other: str, known: str | None, chars: bool) -> str:
     """The ``gram_string`` of a row's two folded columns; ``known``: the other column's, computed ahead."""
-    return merged_grams(scored, known) if known is not None else gram_string(scored, other)
+    return merged_grams(scored, known, chars) if known is not None else gram_string(scored, other, chars=chars)
 
 
 def _in(statement: str, name: str = "ids"):
@@ -208,13 +208,13 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, st
         conn.execute(
             text(f"INSERT INTO {kind}_fts_text ({kind}_id, {a}, {b}, grams, speech_date, source_hash) "
                  f"VALUES (:id, :a, :b, CAST(:grams AS tsvector), :date, :hash)"),
-            [{"id": key, "a": x, "b": y, "grams": _lexemes(_row_grams(x, y, known)), "date": date, "hash": digest}
-             for key, x, y, digest, date, known in changed],
+            [{"id": key, "a": x, "b": y, "grams": _lexemes(_row_grams(x, y, known, False)), "date": date,
+              "hash": digest} for key, x, y, digest, date, known in changed],
         )  # fmt: skip
         if kind == "speech":  # the stale title rows went with their text rows (ON DELETE CASCADE)
             conn.execute(
                 text("INSERT INTO speech_fts_title (speech_id, grams) VALUES (:id, CAST(:grams AS tsvector))"),
-                [{"id": key, "grams": tsvector_literal(grams(x))} for key, x, *_ in changed],
+                [{"id": key, "grams": tsvector_literal(index_grams(x, chars=False))} for key, x, *_ in changed],
             )
         return len(changed)
     # what the FTS tables hold is what the body table holds (the text row goes when its speech is deleted)
@@ -241,7 +241,7 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, st
                 )
         for table in (f"{kind}_fts_text", f"{kind}_fts_body"):
             conn.execute(_in(f"DELETE FROM {table} WHERE {kind}_id IN :ids"), {"ids": stale})
-    params = [{"id": key, "a": x, "b": y, "hash": digest, "date": date, "grams": _row_grams(x, y, known)}
+    params = [{"id": key, "a": x, "b": y, "hash": digest, "date": date, "grams": _row_grams(x, y, known, True)}
               for key, x, y, digest, date, known in changed]  # fmt: skip
     conn.execute(
         text(f"INSERT INTO {kind}_fts_text ({kind}_id, {a}, speech_date, source_hash) VALUES (:id, :a, :date, :hash)"),
@@ -329,6 +329,30 @@ def rebuild(conn: Connection) -> tuple[int, int]:
             for statement in _pg_indexes(kind):
                 conn.exec_driver_sql(statement)
     return counts
+
+
+def rewrite_grams(conn: Connection, chars: bool) -> int:
+    """PostgreSQL: write every row's grams again, with every character alone or not (``chars`` of
+    :func:`~storage.search.fold.index_grams`; migration 0017's downgrade). The GIN indexes are built again after."""
+    indexes = [*(_pg_indexes(kind)[0] for kind in KINDS), broad_query_ddl("postgresql")[-1]]
+    for statement in indexes:
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {statement.split(' ON ')[0].split()[-1]}")
+    written = 0
+    for kind, (_, a, b) in KINDS.items():
+        rows = conn.exec_driver_sql(f"SELECT {kind}_id, {a}, {b} FROM {kind}_fts_text").all()
+        update = f"UPDATE {kind}_fts_text SET grams = CAST(:grams AS tsvector) WHERE {kind}_id = :id"
+        title = "UPDATE speech_fts_title SET grams = CAST(:grams AS tsvector) WHERE speech_id = :id"
+        for start in range(0, len(rows), BATCH):
+            batch = rows[start : start + BATCH]
+            conn.execute(text(update), [{"id": key, "grams": _lexemes(gram_string(x, y, chars=chars))}
+                                        for key, x, y in batch])  # fmt: skip
+            if kind == "speech":
+                conn.execute(text(title), [{"id": key, "grams": _lexemes(gram_string(x, chars=chars))}
+                                           for key, x, _ in batch])  # fmt: skip
+        written += len(rows)
+    for statement in indexes:
+        conn.exec_driver_sql(statement)
+    return written
 
 
 def refresh_speech_index(session, speech_id: int) -> bool:

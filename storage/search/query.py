@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, text
 
 from storage.search.broad import broad_speech_page, like_pattern
-from storage.search.fold import NON_WORD, fold, term_grams, to_simplified
+from storage.search.fold import NON_WORD, fold, gram_match, term_grams, to_simplified
 
 TOTAL_CAP = 1_000  # hits counted at most: a larger total is "1,000+" (counting them all was the slow part)
 MAX_QUERY_CHARS = 200
@@ -274,7 +274,7 @@ def _matches(sql: _Sql, parsed: ParsedQuery, kind: str, a: str, b: str) -> str:
     into a check of every row's TOASTed text.
     """
     if sql.dialect == "sqlite":
-        grams = " AND ".join(f'"{term}"' for term in parsed.short_terms)  # folded: letters and digits only
+        grams = " AND ".join(gram_match(term, "sqlite") for term in parsed.short_terms)
         if not parsed.long_terms:
             sql.where += [f"m.{kind}_fts_grams MATCH {sql.bind(grams)}", f"t.{kind}_id = m.rowid"]
             return f"{kind}_fts_grams m CROSS JOIN {kind}_fts_text t"
@@ -285,7 +285,7 @@ def _matches(sql: _Sql, parsed: ParsedQuery, kind: str, a: str, b: str) -> str:
                              f"{sql.bind(grams)})")  # fmt: skip
         return f"{kind}_fts m CROSS JOIN {kind}_fts_text t"
     lexemes = sorted(set().union(*(term_grams(term) for term in parsed.terms)))
-    query = " & ".join(f"'{g}'" for g in lexemes)  # quoted lexemes, like the stored grams
+    query = " & ".join(gram_match(g, "postgresql") for g in lexemes)
     matched = [f"t.grams @@ CAST({sql.bind(query)} AS tsquery)"]
     for term in parsed.long_terms:  # the grams only say a longer term may be there
         pattern = sql.bind(like_pattern(term))

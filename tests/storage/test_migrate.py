@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 from storage import migrate
 from storage.database import Database
 from storage.engine import redact, resolve_url
+from storage.search import index
 
 
 def test_first_use_creates_the_schema_and_later_uses_do_nothing(db_url):
@@ -165,3 +166,35 @@ def test_postgresql_trigram_indexes_go_with_0016_and_come_back_on_downgrade(post
             assert indexes(conn) == set()
     finally:
         engine.dispose()
+
+
+def test_postgresql_grams_hold_a_character_alone_only_where_no_pair_starts_with_it_until_0017_is_undone(
+    postgres_url,
+):
+    """Since 0017 a one-character search asks for a prefix; the downgrade writes every character again, which the
+    exact lookups of the code before need. Searches answer the same throughout."""
+    from alembic import command
+
+    from monitor.query import search_speeches
+    from tests.storage.search_corpus import populate
+
+    def alone(conn, gram: str) -> int:  # speech rows holding the character as a lexeme of its own
+        query = f"SELECT count(*) FROM speech_fts_text WHERE grams @@ '{gram}'::tsquery"
+        return conn.exec_driver_sql(query).scalar_one()
+
+    with Database(postgres_url) as db:
+        ids = populate(db)
+        hits = {word: {h.speech_id for h in search_speeches(db, word).hits} for word in ("口", "资", "营商环境")}
+        assert hits["口"] == {ids["hangzhou"]}
+        config = migrate.alembic_config()
+        for target, singles in (("0016", True), ("head", True)):  # the upgrade leaves rows as they are
+            with db.engine.begin() as conn:
+                config.attributes["connection"] = conn
+                (command.downgrade if target == "0016" else command.upgrade)(config, target)
+                assert (alone(conn, "营") > 0) is singles and alone(conn, "营商") > 0
+            assert {word: {h.speech_id for h in search_speeches(db, word).hits} for word in hits} == hits
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM speech_fts_text")
+            index.index_speeches(conn, list(ids.values()))  # written anew: "营" only as the prefix of "营商"
+            assert alone(conn, "营") == 0 and alone(conn, "营商") > 0
+        assert {word: {h.speech_id for h in search_speeches(db, word).hits} for word in hits} == hits

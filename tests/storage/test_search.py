@@ -19,8 +19,10 @@ from storage.search.fold import (
     fold,
     fold_with_map,
     folded_with_grams,
+    gram_match,
     gram_string,
     grams,
+    index_grams,
     merged_grams,
     term_grams,
 )
@@ -59,13 +61,30 @@ def test_fold_is_one_form_for_both_scripts_widths_cases_and_punctuation():
         assert folded == fold(sample) and len(where) == len(folded)
     assert grams("融资 审") == {"融", "资", "融资", "审"}
     assert gram_string("ab", "b c") == "a ab b c"
+    assert gram_string("ab", "b c", chars=False) == "ab b c"  # "a" starts "ab": found as its prefix
+    assert index_grams("融资 审", chars=False) == {"融资", "资", "审"}
+    assert gram_match("融", "sqlite") == '"融"' and gram_match("融", "postgresql") == "'融':*"
+    assert gram_match("融资", "postgresql") == "'融资'"
 
 
-@given(st.text(alphabet="营商环境标准地出让ab 12", max_size=40), st.text(alphabet="营商环境优化讲话ab 34", max_size=80))
-def test_a_short_texts_grams_merged_into_a_long_texts_are_the_union(short: str, long: str):
-    folded, known = folded_with_grams(long)
-    assert folded == fold(long) and known == gram_string(folded)
-    assert merged_grams(fold(short), known) == gram_string(fold(short), folded)
+@given(st.text(alphabet="营商环境標準地ab 1.，", max_size=60), st.sampled_from("营商环境标准地ab1"))
+def test_a_character_is_a_prefix_of_the_postgresql_grams_exactly_when_the_text_holds_it(text: str, char: str):
+    """The premise of storing a character alone only where no pair starts with it (PostgreSQL, migration 0017)."""
+    folded = fold(text)
+    stored = index_grams(folded, chars=False)
+    assert any(gram.startswith(char) for gram in stored) == (char in folded)
+    assert stored <= grams(folded) and {g for g in grams(folded) if len(g) == 2} <= stored
+
+
+@given(
+    st.text(alphabet="营商环境标准地出让ab 12", max_size=40),
+    st.text(alphabet="营商环境优化讲话ab 34", max_size=80),
+    st.booleans(),
+)
+def test_a_short_texts_grams_merged_into_a_long_texts_are_the_union(short: str, long: str, chars: bool):
+    folded, known = folded_with_grams(long, chars)
+    assert folded == fold(long) and known == gram_string(folded, chars=chars)
+    assert merged_grams(fold(short), known, chars) == gram_string(fold(short), folded, chars=chars)
 
 
 @given(st.text(alphabet="营商环境標準地ab 1.，", max_size=60), st.integers(0, 60), st.integers(1, 12))
@@ -75,6 +94,8 @@ def test_a_text_holding_a_word_holds_the_words_grams(text: str, start: int, leng
     term = folded[start : start + length].strip()
     if term:
         assert term_grams(term) <= grams(folded)
+        stored = index_grams(folded, chars=False)  # PostgreSQL's, where a character is matched as a prefix
+        assert all(g in stored if len(g) == 2 else any(s.startswith(g) for s in stored) for g in term_grams(term))
     assert term_grams("a b c") == {"a", "b", "c"} and term_grams("口") == {"口"}
     assert term_grams("1 5亿") == {"5亿"} and term_grams("营商环境") == {"营商", "商环", "环境"}
 
