@@ -12,7 +12,7 @@ from w3lib.url import canonicalize_url
 from crawler.items import PageItem
 from monitor.extract.body import CONTROL_CHARACTERS
 from monitor.extract.core import SiteProfile, analysis_values, extract
-from storage.documents import DocumentRecord, content_hash_of
+from storage.documents import DocumentRecord, compress_html, content_hash_of
 
 
 def decode_body(item: PageItem) -> str:
@@ -32,6 +32,7 @@ def extract_item(item: PageItem, profile: SiteProfile | None = None) -> PageItem
     item.analysis = analysis_values(extraction)
     item.chrome_keys = sorted(extraction.chrome_keys)
     item.chrome_checks = extraction.chrome_checks.packed() if extraction.chrome_checks is not None else None
+    item.stored_body = compress_html(item.body)
     return item
 
 
@@ -44,6 +45,7 @@ def to_record(item: PageItem, run_id: int | None) -> DocumentRecord:
         http_status=item.http_status,
         content_hash=content_hash_of(item.text, item.body),
         raw_html=item.body,
+        stored_html=item.stored_body,
         text=item.text,
         encoding=item.encoding,
         etag=item.etag,

@@ -26,3 +26,5 @@ class PageItem:
     # learned-chrome answers the extraction relied on (monitor.extract.chrome.ChromeChecks.packed), if a site
     # profile was used: lets the end-of-run re-extraction skip the pages it would extract the same
     chrome_checks: tuple | None = field(default=None, repr=False)
+    # ``body`` compressed as storage keeps it, by the extraction (off the storing process and the reactor thread)
+    stored_body: bytes | None = field(default=None, repr=False)

@@ -41,7 +41,7 @@ BATCH = 16  # pages per job sent to a worker
 WINDOW = 400  # pages read and not yet taken, at most (bounds the memory the pages in flight hold)
 FLUSH_AFTER = 100  # a worker's partial batch is sent once this many later pages have been read
 Fields = tuple  # what extract_item fills in, in the order of FIELDS
-FIELDS = ("title", "page_title", "published_at", "text", "analysis", "chrome_keys", "chrome_checks")
+FIELDS = ("title", "page_title", "published_at", "text", "analysis", "chrome_keys", "chrome_checks", "stored_body")
 
 _run: tuple[str, Database, SiteProfiles] | None = None  # a worker process's run, handle and profiles
 

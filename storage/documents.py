@@ -44,6 +44,7 @@ class DocumentRecord:
     host: str | None = None
     analysis: dict = field(default_factory=dict)  # speech metadata columns (monitor.extract)
     chrome_keys: list[int] = field(default_factory=list)  # keys of the page's short lines (chrome statistics)
+    stored_html: bytes | None = field(default=None, repr=False)  # raw_html compressed ahead (compress_html), if it was
 
 
 @dataclass
@@ -159,7 +160,7 @@ def _row(record: DocumentRecord) -> dict:
         "last_modified": record.last_modified,
         "content_hash": record.content_hash,
         "encoding": record.encoding,
-        "raw_html": compress_html(record.raw_html),
+        "raw_html": record.stored_html if record.stored_html is not None else compress_html(record.raw_html),
         "raw_size": len(record.raw_html),
         "title": record.title,
         "page_title": record.page_title,

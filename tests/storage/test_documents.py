@@ -74,6 +74,19 @@ def test_raw_html_is_kept_compressed_and_round_trips(database):
     assert decompress_html(row.raw_html) == raw
 
 
+def test_html_compressed_ahead_is_stored_as_it_came_and_round_trips(database):
+    """The extraction compresses the page (off the storing process); the write path keeps those bytes."""
+    from crawler.documents import extract_item, to_record
+    from crawler.items import PageItem
+
+    raw = "<html><body><p>同志们：确保2020年9月底前完成“标准地”出让。</p></body></html>".encode()
+    item = extract_item(PageItem("http://a.gov.cn/1.html", "http://a.gov.cn/1.html", "s", "gov", 200, raw, "utf-8"))
+    assert item.stored_body is not None and decompress_html(item.stored_body) == raw
+    store_documents(database, [to_record(item, None)])
+    row = next(iter_documents(database))
+    assert row.raw_html == item.stored_body and row.raw_size == len(raw)
+
+
 def test_duplicate_urls_in_one_batch_store_one_row(database):
     result = store_documents(
         database, [record("http://a.gov.cn/1.html", text="甲"), record("http://a.gov.cn/1.html", text="乙")]
