@@ -5,13 +5,23 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, INTEGER
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.database import Database
 from storage.models import ChromeHost, ChromeLine
+
+_add = sqlite_insert(ChromeLine.__table__)
+ADD_LINES_SQLITE = _add.on_conflict_do_update(
+    index_elements=["host", "line_key"], set_={"pages": ChromeLine.__table__.c.pages + _add.excluded.pages}
+)
+ADD_LINES_PG = text(
+    "INSERT INTO chrome_lines (host, line_key, pages) SELECT :host, k, p FROM unnest(:keys, :deltas) AS u(k, p) "
+    "ON CONFLICT (host, line_key) DO UPDATE SET pages = chrome_lines.pages + excluded.pages"
+).bindparams(bindparam("keys", type_=ARRAY(BIGINT)), bindparam("deltas", type_=ARRAY(INTEGER)))
 
 
 def apply_chrome_counts(session: Session, dialect: str, host: str, pages: int, keys: Counter) -> None:
@@ -24,13 +34,15 @@ def apply_chrome_counts(session: Session, dialect: str, host: str, pages: int, k
                 index_elements=["host"], set_={"pages": ChromeHost.pages + statement.excluded.pages}
             )
         )
-    rows = [{"host": host, "line_key": key, "pages": delta} for key, delta in keys.items() if delta]
-    if rows:  # one cached statement, executed for many rows (a multi-VALUES statement compiled anew each time)
-        statement = insert(ChromeLine)
-        statement = statement.on_conflict_do_update(
-            index_elements=["host", "line_key"], set_={"pages": ChromeLine.pages + statement.excluded.pages}
-        )
-        session.execute(statement, rows)
+    changed = sorted((key, delta) for key, delta in keys.items() if delta)  # sorted: writers lock rows in one order
+    if not changed:
+        return
+    if dialect == "postgresql":  # one statement for all the rows (as many statements cost 0.3 ms/doc of waiting)
+        session.connection().execute(ADD_LINES_PG, {"host": host, "keys": [k for k, _ in changed],
+                                                    "deltas": [d for _, d in changed]})  # fmt: skip
+        return
+    rows = [{"host": host, "line_key": key, "pages": delta} for key, delta in changed]
+    session.connection().execute(ADD_LINES_SQLITE, rows)  # Core: one cached statement, many rows (no ORM bulk path)
 
 
 def load_chrome_counts(
