@@ -15,8 +15,9 @@ SQLite (all written from Python by :func:`_replace`, no triggers)
     from the two plain tables, which is why those keep the folded text. Same for ``commitment_*``.
 PostgreSQL
     ``speech_fts_text`` (id, folded title, folded text, ``grams``, speech date, source hash; deleted with its
-    speech by a trigger) with a GIN index on ``grams``, a ``tsvector`` of the same characters and pairs
-    (written from Python as quoted lexemes: no text-search parser, language or locale is involved). A search
+    speech by a trigger) with a GIN index on ``grams``, a ``tsvector`` of the pairs and of the characters that
+    start none (written from Python as quoted lexemes: no text-search parser, language or locale is involved; a
+    character is searched as a prefix, ``'营':*``, which finds the pairs it starts too; migration 0017). A search
     asks it for every pair of its words (``grams @@ '营商' & '商环' & '环境'``): exact for words of 1–2
     characters, and for longer words the candidates, whose folded text a ``LIKE '%营商环境%'`` then checks.
     (Until migration 0016, ``pg_trgm`` indexes of the folded columns found the longer words: keeping them up to

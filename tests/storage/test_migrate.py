@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect
 
 from storage import migrate
@@ -198,3 +199,28 @@ def test_postgresql_grams_hold_a_character_alone_only_where_no_pair_starts_with_
             index.index_speeches(conn, list(ids.values()))  # written anew: "营" only as the prefix of "营商"
             assert alone(conn, "营") == 0 and alone(conn, "营商") > 0
         assert {word: {h.speech_id for h in search_speeches(db, word).hits} for word in hits} == hits
+
+
+def test_postgresql_long_text_columns_are_compressed_with_lz4_from_0018(postgres_url):
+    """New rows of the long text columns are written with LZ4 (where the server has it); the downgrade undoes it."""
+    from alembic import command
+
+    columns = {"documents": ("text",), "speech_fts_text": ("title", "body", "grams"),
+               "commitment_fts_text": ("action", "text", "grams")}  # fmt: skip
+
+    def methods(conn) -> set[str]:
+        pairs = " OR ".join(f"(attrelid = '{table}'::regclass AND attname = '{column}')"
+                            for table, names in columns.items() for column in names)  # fmt: skip
+        return set(conn.exec_driver_sql(f"SELECT attcompression FROM pg_attribute WHERE {pairs}").scalars())
+
+    with Database(postgres_url) as db, db.engine.begin() as conn:
+        if not conn.exec_driver_sql("SELECT 'lz4' = ANY(enumvals) FROM pg_settings "
+                                    "WHERE name = 'default_toast_compression'").scalar():  # fmt: skip
+            pytest.skip("this PostgreSQL server was built without LZ4")
+        assert methods(conn) == {"l"}
+        config = migrate.alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0017")
+        assert methods(conn) == {""}  # the server's default
+        command.upgrade(config, "head")
+        assert methods(conn) == {"l"}
