@@ -207,3 +207,12 @@ def test_new_documents_of_a_chunk_cost_one_key_read_and_one_update(database):
     updates = [s for s in statements if s.lstrip().startswith("UPDATE documents SET simhash")]
     assert counts.new_speeches == counts.documents == len(distinct)
     assert len(key_reads) == 1 and len(updates) == 1
+    # PostgreSQL takes the speeches' ids from the sequence ahead and inserts them in one statement before the update
+    speech_inserts = [s for s in statements if s.lstrip().startswith("INSERT INTO speeches")]
+    postgres = database.dialect == "postgresql"
+    assert len(speech_inserts) == (1 if postgres else len(distinct))
+    assert statements.index(speech_inserts[-1]) < statements.index(updates[0])
+    with database.read() as session:
+        pairs = session.execute(select(Document.id, Document.speech_id).order_by(Document.id)).all()
+        speeches = set(session.scalars(select(Speech.id)))
+    assert {speech for _, speech in pairs} == speeches and len(speeches) == len(distinct)
