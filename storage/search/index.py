@@ -41,7 +41,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import Connection, bindparam, text
 
-from storage.search.fold import Folded, fold, gram_string, index_grams, merged_grams
+from storage.search.fold import Folded, fold, gram_string, index_grams, merged_grams, stores_every_char
 
 BATCH = 500
 
@@ -96,7 +96,8 @@ def backfill_title_grams(conn: Connection) -> int:
         params = [{"id": key, "grams": gram_string(title)} for key, title in rows]
     else:
         statement = text("INSERT INTO speech_fts_title (speech_id, grams) VALUES (:id, CAST(:grams AS tsvector))")
-        params = [{"id": key, "grams": tsvector_literal(index_grams(title, chars=False))} for key, title in rows]
+        chars = stores_every_char(conn.dialect.name)
+        params = [{"id": key, "grams": tsvector_literal(index_grams(title, chars=chars))} for key, title in rows]
     for start in range(0, len(params), BATCH):
         conn.execute(statement, params[start : start + BATCH])
     return len(rows)
@@ -202,6 +203,7 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, st
     changed = [row for row in rows if old.get(row[0], "") != row[3]]
     if not changed:
         return 0
+    chars = stores_every_char(conn.dialect.name)  # whether the grams hold every character alone
     if conn.dialect.name == "postgresql":
         stale = [row[0] for row in changed if row[0] in old]
         if stale:
@@ -209,13 +211,13 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, st
         conn.execute(
             text(f"INSERT INTO {kind}_fts_text ({kind}_id, {a}, {b}, grams, speech_date, source_hash) "
                  f"VALUES (:id, :a, :b, CAST(:grams AS tsvector), :date, :hash)"),
-            [{"id": key, "a": x, "b": y, "grams": _lexemes(_row_grams(x, y, known, False)), "date": date,
+            [{"id": key, "a": x, "b": y, "grams": _lexemes(_row_grams(x, y, known, chars)), "date": date,
               "hash": digest} for key, x, y, digest, date, known in changed],
         )  # fmt: skip
         if kind == "speech":  # the stale title rows went with their text rows (ON DELETE CASCADE)
             conn.execute(
                 text("INSERT INTO speech_fts_title (speech_id, grams) VALUES (:id, CAST(:grams AS tsvector))"),
-                [{"id": key, "grams": tsvector_literal(index_grams(x, chars=False))} for key, x, *_ in changed],
+                [{"id": key, "grams": tsvector_literal(index_grams(x, chars=chars))} for key, x, *_ in changed],
             )
         return len(changed)
     # what the FTS tables hold is what the body table holds (the text row goes when its speech is deleted)
@@ -242,7 +244,7 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, st
                 )
         for table in (f"{kind}_fts_text", f"{kind}_fts_body"):
             conn.execute(_in(f"DELETE FROM {table} WHERE {kind}_id IN :ids"), {"ids": stale})
-    params = [{"id": key, "a": x, "b": y, "hash": digest, "date": date, "grams": _row_grams(x, y, known, True)}
+    params = [{"id": key, "a": x, "b": y, "hash": digest, "date": date, "grams": _row_grams(x, y, known, chars)}
               for key, x, y, digest, date, known in changed]  # fmt: skip
     conn.execute(
         text(f"INSERT INTO {kind}_fts_text ({kind}_id, {a}, speech_date, source_hash) VALUES (:id, :a, :date, :hash)"),
