@@ -17,6 +17,13 @@ document cost of the first and last 10 % of the documents shows whether it stays
 
     .venv/bin/python bench/bench_pipeline.py --db sqlite [--sizes 10000] [--run-size 1000]
     .venv/bin/python bench/bench_pipeline.py --db postgres [--sizes 10000]
+
+To measure the cost per document at a large store without filling it each time, keep a filled store and start
+from a copy of it, skipping the pages it already holds (``--statements`` adds where this process's SQL time goes):
+
+    .venv/bin/python bench/bench_pipeline.py --db postgres --sizes 90000 --keep --dir /tmp/bench
+    .venv/bin/python bench/bench_pipeline.py --db postgres --sizes 3000 --from-store bench_pipeline_<pid>_90000 \
+        --skip 90000 --statements
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ class RunStats:
     trafilatura: float
     total: float
     parts: dict[str, float] = field(default_factory=dict)
+    idle: dict[str, float] = field(default_factory=dict)  # phase -> idle core-seconds of the machine during it
 
     @property
     def rest(self) -> float:
@@ -56,6 +64,44 @@ class RunStats:
 
 
 TIMES: dict[str, float] = {}
+IDLE: dict[str, float] = {}
+
+
+def idle_seconds() -> float:
+    """Core-seconds the machine has been idle (``/proc/stat`` idle + iowait), 0 where there is no /proc."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return 0.0
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+
+
+STATEMENTS: dict[str, list[float]] = {}  # statement (its first words) -> [seconds, executions]
+
+
+def time_statements(engine) -> None:
+    """Add up the time of each SQL statement this process runs on ``engine`` (``--statements``)."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _start(conn, cursor, statement, parameters, context, executemany):
+        conn.info.setdefault("bench_started", []).append(time.perf_counter())
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _stop(conn, cursor, statement, parameters, context, executemany):
+        elapsed = time.perf_counter() - conn.info["bench_started"].pop()
+        key = " ".join(statement.split())[:110]
+        entry = STATEMENTS.setdefault(key, [0.0, 0])
+        entry[0] += elapsed
+        entry[1] += 1
+
+
+def report_statements(docs: int, top: int = 20) -> None:
+    total = sum(seconds for seconds, _ in STATEMENTS.values())
+    print(f"  SQL in this process: {total / docs * 1000:.2f} ms/doc in {len(STATEMENTS)} statements; the top {top}:")
+    ranked = sorted(STATEMENTS.items(), key=lambda item: -item[1][0])[:top]
+    for key, (seconds, calls) in ranked:
+        print(f"    {seconds / docs * 1000:6.3f} ms/doc {calls / docs:6.2f} calls/doc  {key}")
 
 
 def instrument(commitments: bool) -> None:
@@ -90,11 +136,12 @@ def instrument(commitments: bool) -> None:
 
 def _timed(phase: str, original: Callable) -> Callable:
     def wrapper(*args, **kwargs):
-        start = time.perf_counter()
+        start, idle = time.perf_counter(), idle_seconds()
         try:
             return original(*args, **kwargs)
         finally:
             TIMES[phase] = TIMES.get(phase, 0.0) + time.perf_counter() - start
+            IDLE[phase] = IDLE.get(phase, 0.0) + idle_seconds() - idle
 
     return wrapper
 
@@ -122,15 +169,23 @@ def write_warc(path: Path, articles: list[synthetic_site.Article]) -> None:
 
 def open_database(kind: str, tmp: Path, size: int, args) -> tuple[str, Callable[[], None]]:
     if kind == "sqlite":
-        return f"sqlite:///{tmp / f'pipeline-{size}.db'}", lambda: None
+        path = tmp / f"pipeline-{size}.db"
+        if args.from_store:
+            import shutil
+
+            shutil.copyfile(args.from_store, path)
+        return f"sqlite:///{path}", lambda: None
     import psycopg
 
     name = f"bench_pipeline_{os.getpid()}_{size}"
     admin = psycopg.connect(args.pg_admin, autocommit=True)
     admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(
-        f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
-    )
+    if args.from_store:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{args.from_store}"')
+    else:
+        admin.execute(
+            f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8'"
+        )
 
     def drop() -> None:
         if not args.keep:
@@ -155,8 +210,13 @@ def run(size: int, args, tmp: Path) -> None:
     source = load_sources(sources)[0]
     url, drop = open_database(args.db, tmp, size, args)
     db = Database(url)
+    if args.statements:
+        time_statements(db.engine)
     print(f"\nN = {size:,} on {args.db} ({db.display_url}), runs of {args.run_size:,} pages", flush=True)
-    pages = synthetic_site.iter_articles(size, args.hosts, args.seed)
+    pages = synthetic_site.iter_articles(args.skip + size, args.hosts, args.seed)
+    for _ in range(args.skip):  # the pages a copied store already holds
+        next(pages)
+    STATEMENTS.clear()
     runs: list[RunStats] = []
     started = time.monotonic()
     generating = 0.0
@@ -173,13 +233,14 @@ def run(size: int, args, tmp: Path) -> None:
                 trafilatura.extract(article.html)
             baseline = time.perf_counter() - t0
             TIMES.clear()
+            IDLE.clear()
             t0 = time.perf_counter()
             run_id, counts = ingest_warc(db, warc, source)
             process_new_documents(db, [run_id])
             total = time.perf_counter() - t0
             if counts.pages != len(chunk):
                 raise SystemExit(f"run {run_id}: {counts.pages} pages ingested of {len(chunk)}")
-            runs.append(RunStats(done + 1, len(chunk), baseline, total, dict(TIMES)))
+            runs.append(RunStats(done + 1, len(chunk), baseline, total, dict(TIMES), dict(IDLE)))
             done += len(chunk)
             last = runs[-1]
             pipeline_ms, baseline_ms = last.total / last.docs * 1000, last.trafilatura / last.docs * 1000
@@ -201,6 +262,8 @@ def run(size: int, args, tmp: Path) -> None:
         db.close()
         drop()
     report(runs, size)
+    if args.statements:
+        report_statements(sum(r.docs for r in runs))
     pipeline = sum(r.total for r in runs)
     baseline = sum(r.trafilatura for r in runs)
     docs = sum(r.docs for r in runs)
@@ -230,6 +293,10 @@ def report(runs: list[RunStats], size: int) -> None:
         )
         mining = {p: sum(r.parts.get(p, 0.0) for r in group) / docs * 1000 for p in MINING_PARTS}
         print(f"  {'':<11} within commitments: " + ", ".join(f"{p} {v:.1f}" for p, v in mining.items()))
+        idle = {p: sum(r.idle.get(p, 0.0) for r in group) / max(1e-9, sum(r.parts.get(p, 0.0) for r in group))
+                for p in PHASES if parts[p] > 0.05}  # fmt: skip
+        shown = ", ".join(f"{p} {v:.2f}" for p, v in idle.items())
+        print(f"  {'':<11} idle cores (of {os.cpu_count()}) during: {shown}")
         rows.append((total, parts))
     (first_total, first_parts), (last_total, last_parts) = rows
     growth = ", ".join(f"{p} x{last_parts[p] / first_parts[p]:.2f}" for p in PHASES if first_parts[p] > 0.05)
@@ -249,6 +316,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true")
     parser.add_argument("--no-commitments", action="store_true", help="skip mining commitments (a no-op instead)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--from-store", help="start from a copy of this store (PostgreSQL database or SQLite file)")
+    parser.add_argument("--skip", type=int, default=0, help="skip this many pages (those --from-store holds)")
+    parser.add_argument("--statements", action="store_true", help="add up the time of each SQL statement")
     args = parser.parse_args()
     import trafilatura
 
