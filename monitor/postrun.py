@@ -15,6 +15,7 @@ from monitor.dedup.cluster import ClusterCounts, cluster_documents, pending_docu
 from storage.database import Database
 from storage.locks import exclusive
 from storage.runs import record_findings
+from storage.statistics import refresh_statistics
 
 
 @dataclass
@@ -28,8 +29,11 @@ def process_new_documents(db: Database, run_ids: Sequence[int] = ()) -> PostRunC
 
     One post-run at a time per database (a cross-process lock), since two would mine the same copies. A worker
     process extracts the copies' commitments while this one clusters them (:mod:`monitor.commitments.prefetch`).
+    PostgreSQL: tables whose planner statistics lag their growth are analyzed first (:mod:`storage.statistics`).
     """
     with exclusive(db, "postrun"), Prefetcher(db) as ahead:
+        with db.engine.begin() as conn:
+            refresh_statistics(conn)
         ahead.plan_texts(pending_documents(db))  # what clustering takes first, then what mining takes
         ahead.plan(pending_copies(db, in_speech=False))
         clustered = cluster_documents(db, ahead=ahead)

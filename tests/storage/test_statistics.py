@@ -1,0 +1,71 @@
+"""Planner statistics follow the store's growth: a table that grew is analyzed once, then left alone."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, text
+
+from monitor.postrun import process_new_documents
+from storage.database import Database
+from storage.models import ChromeHost
+from storage.statistics import refresh_statistics, stale_tables
+
+
+def _grow(db: Database, rows: int) -> None:
+    with db.write() as session:
+        session.execute(insert(ChromeHost), [{"host": f"h{n}.example", "pages": n} for n in range(rows)])
+
+
+def _wait_for_stale(db: Database, table: str) -> list[str]:
+    """The server counts a transaction's changes shortly after it ends: wait for them (at most 10 s)."""
+    deadline = time.monotonic() + 10
+    while True:
+        with db.engine.connect() as conn:
+            tables = stale_tables(conn)
+        if table in tables or time.monotonic() > deadline:
+            return tables
+        time.sleep(0.1)
+
+
+def test_a_grown_table_is_analyzed_once_then_left_alone(postgres_url: str) -> None:
+    with Database(postgres_url) as db:
+        _grow(db, 500)
+        assert "chrome_hosts" in _wait_for_stale(db, "chrome_hosts")
+        with db.engine.begin() as conn:
+            refreshed = refresh_statistics(conn)
+        assert "chrome_hosts" in refreshed
+        with db.engine.connect() as conn:
+            analyzed_at, estimate = conn.execute(text(
+                "SELECT s.last_analyze, c.reltuples FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+                " WHERE s.relname = 'chrome_hosts'"
+            )).one()  # fmt: skip
+            assert analyzed_at is not None and estimate == 500  # the planner now knows the table's size
+            assert "chrome_hosts" not in stale_tables(conn)
+        with db.write() as session:  # 20 rows more: fewer than 50 + 10 % of 500
+            session.execute(insert(ChromeHost), [{"host": f"more{n}.example", "pages": n} for n in range(20)])
+        time.sleep(1.5)  # the server has counted them
+        with db.engine.begin() as conn:
+            assert "chrome_hosts" not in refresh_statistics(conn)
+
+
+def test_sqlite_has_nothing_to_refresh(sqlite_url: str) -> None:
+    with Database(sqlite_url) as db:
+        _grow(db, 500)
+        with db.engine.begin() as conn:
+            assert refresh_statistics(conn) == []
+            assert conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")).scalar() == 0
+
+
+def test_the_post_run_work_refreshes_statistics_first(postgres_url: str) -> None:
+    with Database(postgres_url) as db:
+        _grow(db, 300)
+        _wait_for_stale(db, "chrome_hosts")
+        started = datetime.now(UTC)
+        process_new_documents(db)
+        with db.engine.connect() as conn:
+            analyzed_at = conn.execute(
+                text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'chrome_hosts'")
+            ).scalar()
+        assert analyzed_at is not None and analyzed_at >= started
