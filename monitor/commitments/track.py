@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
@@ -126,9 +126,8 @@ def mine_commitments(db: Database, prefetcher: Prefetcher | None = None) -> Mine
             try:
                 with db.write() as session:
                     changed: set[int] = set()  # commitments whose text is new or changed: indexed for search
-                    events: list[dict] = []  # the unit's audit-log rows, in order: one INSERT at its end
-                    ids: list[int] = []  # PostgreSQL: commitment ids taken from the sequence, not yet used
                     documents, speeches, stored = _load_unit(session, unit)
+                    work = _UnitWrites(stored, deferred=session.connection().dialect.name == "postgresql")
                     for document_id in unit:
                         document = documents.get(document_id)
                         speech = speeches.get(document.speech_id) if document and document.speech_id else None
@@ -136,11 +135,8 @@ def mine_commitments(db: Database, prefetcher: Prefetcher | None = None) -> Mine
                             continue
                         counts.documents += 1
                         pledges = _region_pledges(regions, session, store, speech.region_code)
-                        # the speech's first copy in the unit takes the rows read; a later one (None) reads them
-                        rows = stored.pop(speech.id, None)  # again, with those the first one inserted
-                        changed |= _mine_document(session, document, speech, pledges, counts, ahead, rows, events, ids)
-                    if events:
-                        session.execute(insert(EVENTS), events)
+                        changed |= _mine_document(session, document, speech, pledges, counts, ahead, work)
+                    work.write(session.connection())
                     session.flush()
                     index_commitments(session.connection(), sorted(changed), ahead.folded)  # storage.search, per unit
             except BaseException:
@@ -182,17 +178,68 @@ def _region_pledges(regions: dict[str, RegionPledges], session, store: str | Non
     return regions[region_code]
 
 
-def _mine_document(session, document: Document, speech: Speech, pledges: RegionPledges | None,
-                   counts: MineCounts, ahead: Prefetcher, stored: list[Commitment] | None,
-                   events: list[dict], ids: list[int]) -> set[int]:  # fmt: skip
-    """Mine one copy; return the ids of the commitments it added or completed (their text is new); its audit-log
-    rows go to ``events`` (the caller inserts a unit's at once); ``ids``: the unit's ids taken ahead (PostgreSQL).
+@dataclass
+class _UnitWrites:
+    """What a unit of work of the miner writes at its end, and the speeches' commitments meanwhile.
 
-    The speech's stored commitments (``stored``; None: read here) are ORM rows (a copy adds evidence to them);
-    new ones are plain records inserted with one statement per copy (the ORM's unit of work cost as much as
-    finding them)."""
+    The stored commitments are ORM rows (a copy adds evidence to them); new ones are plain records (the ORM's
+    unit of work cost as much as finding them). PostgreSQL (``deferred``): new ones take ids from the sequence,
+    ``ID_BLOCK`` at a time (what a unit leaves is a gap, as a rolled-back insert leaves), and wait in memory: the
+    unit's new commitments go in with one statement at its end, then its audit-log rows with one more (a
+    statement per copy cost 0.5 ms a copy, mostly the round trips). SQLite: inserted per copy with one
+    INSERT … RETURNING (in-process statements are cheap), and a later copy of the speech reads them again."""
+
+    stored: dict[int, list]  # speech id -> its commitments so far (a speech's first copy in the unit pops them)
+    deferred: bool
+    events: list[dict] = field(default_factory=list)  # audit-log rows, in order
+    new: list[SimpleNamespace] = field(default_factory=list)  # deferred: new commitments, not yet inserted
+    ids: list[int] = field(default_factory=list)  # deferred: ids taken from the sequence, not yet used
+
+    def known(self, session, speech_id: int) -> list:
+        """The speech's commitments: those of the unit's read (its first copy), else read now (stored by an
+        earlier copy of the unit)."""
+        rows = self.stored.pop(speech_id, None)
+        return list(_stored_commitments(session, [speech_id])[speech_id] if rows is None else rows)
+
+    def keep(self, speech_id: int, known: list) -> None:
+        """A later copy of the speech in the unit takes ``known`` (deferred: its new ones are not stored yet)."""
+        if self.deferred:
+            self.stored[speech_id] = known
+
+    def insert(self, conn, rows: list[SimpleNamespace]) -> None:
+        """Give a copy's new commitments their ids, in order; insert them now (SQLite) or at the end."""
+        if not self.deferred:
+            values = [{k: v for k, v in vars(row).items() if k != "id"} for row in rows]
+            for row, new_id in zip(rows, conn.execute(INSERT_COMMITMENTS, values).scalars(), strict=True):
+                row.id = new_id
+            return
+        if len(self.ids) < len(rows):
+            self.ids.extend(conn.execute(NEXT_IDS, {"n": max(ID_BLOCK, len(rows) - len(self.ids))}).scalars())
+        for row, new_id in zip(rows, self.ids, strict=False):
+            row.id = new_id
+        del self.ids[: len(rows)]
+        self.new.extend(rows)
+
+    def pending(self, ids: list[int]) -> set[int]:
+        """Those of ``ids`` that are this unit's new commitments, not stored yet."""
+        waiting = {row.id for row in self.new}
+        return {commitment_id for commitment_id in ids if commitment_id in waiting}
+
+    def write(self, conn) -> None:
+        if self.new:
+            conn.execute(insert(COMMITMENTS), [vars(row) for row in self.new])
+            self.new = []
+        if self.events:
+            conn.execute(insert(EVENTS), self.events)
+            self.events = []
+
+
+def _mine_document(session, document: Document, speech: Speech, pledges: RegionPledges | None,
+                   counts: MineCounts, ahead: Prefetcher, work: _UnitWrites) -> set[int]:  # fmt: skip
+    """Mine one copy; return the ids of the commitments it added or completed (their text is new). What it adds
+    goes to ``work`` (:class:`_UnitWrites`)."""
     speech_date = speech.speech_date or document.speech_date
-    known: list = list(_stored_commitments(session, [speech.id])[speech.id] if stored is None else stored)
+    known: list = work.known(session, speech.id)
     new_rows: list[tuple[SimpleNamespace, str | None]] = []
     completed: set[int] = set()
     for item in ahead.commitments(document.id, document.text or "", speech_date, speech.organization):
@@ -215,41 +262,21 @@ def _mine_document(session, document: Document, speech: Speech, pledges: RegionP
         known.append(row)
         counts.new += 1
     if new_rows:
-        _insert_new(session, [row for row, _ in new_rows], ids)
-        events.extend(
+        work.insert(session.connection(), [row for row, _ in new_rows])  # not flushing: one flush per unit
+        work.events.extend(
             {"commitment_id": row.id, "at": row.created_at, "action": relation or "flagged", "reviewer": None,
              "note": None, "document_id": document.id,
              "details": {"document_id": document.id, "related_id": row.related_id}}
             for row, relation in new_rows
         )  # fmt: skip
-    counts.fulfilment += _fulfilment_evidence(session, document, speech, pledges, events)
+    counts.fulfilment += _fulfilment_evidence(session, document, speech, pledges, work)
     if pledges is not None:  # this document's pledges are "earlier pledges" for the next documents of the place
         for row in known:
             if not row.cited and row.id not in pledges.position:
                 pledges.add(_pledge(row))
+    work.keep(speech.id, known)
     document.commitments_hash = document.content_hash
     return completed | {row.id for row, _ in new_rows}
-
-
-def _insert_new(session, rows: list[SimpleNamespace], ids: list[int]) -> None:
-    """Insert a copy's new commitments and give them their ids, in order.
-
-    PostgreSQL: ids are taken from the table's sequence, ``ID_BLOCK`` at a time for the unit (``ids`` holds those
-    not used yet; what a unit leaves is a gap, as a rolled-back insert leaves), and the rows go in with a plain
-    executemany: 0.55 ms a copy against 1.8 for an INSERT … RETURNING, whose insertmanyvalues form is a new SQL
-    text for each row count. SQLite: one INSERT … RETURNING (a statement per row there, in-process)."""
-    conn = session.connection()  # not flushing the session: the unit's copies' changes go in one flush at its end
-    if conn.dialect.name != "postgresql":
-        values = [{k: v for k, v in vars(row).items() if k != "id"} for row in rows]
-        for row, new_id in zip(rows, conn.execute(INSERT_COMMITMENTS, values).scalars(), strict=True):
-            row.id = new_id
-        return
-    if len(ids) < len(rows):
-        ids.extend(conn.execute(NEXT_IDS, {"n": max(ID_BLOCK, len(rows) - len(ids))}).scalars())
-    for row, new_id in zip(rows, ids, strict=False):
-        row.id = new_id
-    del ids[: len(rows)]
-    conn.execute(insert(COMMITMENTS), [vars(row) for row in rows])
 
 
 def _pledge(row) -> Pledge:
@@ -283,7 +310,7 @@ def _values(quantities: list | None) -> set:
 
 
 def _fulfilment_evidence(session, document: Document, speech: Speech, pledges: RegionPledges | None,
-                         events: list[dict]) -> int:  # fmt: skip
+                         work: _UnitWrites) -> int:  # fmt: skip
     """Sentences of a later document of the same place that report a pledge as done (已完成…出让, 已落户2支基金)
     become evidence on the commitment, with a ``done`` suggestion for a person to confirm."""
     if pledges is None:
@@ -297,6 +324,7 @@ def _fulfilment_evidence(session, document: Document, speech: Speech, pledges: R
         ids = [pledge.id for pledge, _ in found[start : start + IN_BATCH]]
         still_open.update(session.scalars(select(Commitment.id).where(Commitment.id.in_(ids),
                                                                       Commitment.status.in_(OPEN))))  # fmt: skip
+        still_open.update(work.pending(ids))  # new ones of this unit, not stored yet: open
         recorded.update(session.scalars(
             select(CommitmentEvent.commitment_id).where(CommitmentEvent.document_id == document.id,
                                                         CommitmentEvent.action == "fulfilment",
@@ -310,7 +338,7 @@ def _fulfilment_evidence(session, document: Document, speech: Speech, pledges: R
         for pledge, best in found
         if pledge.id in still_open and pledge.id not in recorded
     ]  # fmt: skip
-    events.extend(found_events)
+    work.events.extend(found_events)
     return len(found_events)
 
 
