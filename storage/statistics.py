@@ -21,9 +21,12 @@ log = logging.getLogger(__name__)
 ROWS = 50
 SHARE = 0.1
 
+# the size is the planner's own (``reltuples``, -1 before a first ANALYZE), as autovacuum takes it: the live-row
+# count of the statistics system starts again at 0 in a database copied from a template or after a crash
 STALE = text(
-    "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema()"
-    " AND n_mod_since_analyze > :rows + :share * GREATEST(n_live_tup, 0) ORDER BY relname"
+    "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+    " WHERE s.schemaname = current_schema()"
+    " AND s.n_mod_since_analyze > :rows + :share * GREATEST(c.reltuples, 0) ORDER BY s.relname"
 )
 
 
