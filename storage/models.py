@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -93,7 +94,12 @@ class Document(Base):
     __table_args__ = (
         Index("ix_documents_source_fetched", "source", "fetched_at"),
         Index("ix_documents_doc_type_topic", "doc_type", "topic"),
-    )
+        # the documents still to cluster and to mine, and only those (migration 0019)
+        Index("ix_documents_unclustered", "id", postgresql_where=sql_text("fingerprinted_hash IS NULL"),
+              sqlite_where=sql_text("fingerprinted_hash IS NULL")),
+        Index("ix_documents_unmined", "id", postgresql_where=sql_text("commitments_hash IS NULL"),
+              sqlite_where=sql_text("commitments_hash IS NULL")),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(String(2048), unique=True)
@@ -139,10 +145,10 @@ class Document(Base):
     exact_hash: Mapped[str | None] = mapped_column(String(40), index=True)
     norm_length: Mapped[int | None] = mapped_column(Integer)
     compilation: Mapped[bool | None] = mapped_column(Boolean)
-    fingerprinted_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # None: to be clustered
+    fingerprinted_hash: Mapped[str | None] = mapped_column(String(64))  # None: to be clustered
     speech_id: Mapped[int | None] = mapped_column(Integer, index=True)
     speech_link: Mapped[dict | None] = mapped_column(JSON)
-    commitments_hash: Mapped[str | None] = mapped_column(String(64), index=True)  # None: to be mined
+    commitments_hash: Mapped[str | None] = mapped_column(String(64))  # None: to be mined
 
 
 class ParagraphKey(Base):
@@ -247,7 +253,7 @@ class Commitment(Base):
     __table_args__ = (UniqueConstraint("speech_id", "key", name="uq_commitments_speech_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    speech_id: Mapped[int] = mapped_column(Integer, index=True)
+    speech_id: Mapped[int] = mapped_column(Integer)  # looked up by the unique (speech_id, key) index
     key: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     sentence: Mapped[str | None] = mapped_column(Text)

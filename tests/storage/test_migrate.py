@@ -224,3 +224,34 @@ def test_postgresql_long_text_columns_are_compressed_with_lz4_from_0018(postgres
         assert methods(conn) == {""}  # the server's default
         command.upgrade(config, "head")
         assert methods(conn) == {"l"}
+
+
+def test_pending_documents_are_found_by_partial_indexes_from_0019(db_url):
+    """0019: the documents still to cluster or mine are indexed alone (a partial index each), the whole-column
+    hash indexes and the commitments' redundant ``speech_id`` index go; the downgrade brings them back."""
+    from alembic import command
+
+    from monitor.commitments.track import pending_copies
+    from monitor.dedup.cluster import pending_documents
+
+    old = {"ix_documents_fingerprinted_hash", "ix_documents_commitments_hash", "ix_commitments_speech_id"}
+    new = {"ix_documents_unclustered", "ix_documents_unmined"}
+
+    def indexes(conn) -> set[str]:
+        inspector = inspect(conn)
+        return {ix["name"] for table in ("documents", "commitments") for ix in inspector.get_indexes(table)}
+
+    with Database(db_url) as db:
+        with db.engine.begin() as conn:
+            assert new <= indexes(conn) and not old & indexes(conn)
+            if conn.dialect.name == "sqlite":  # the pending lookups use them
+                query = "EXPLAIN QUERY PLAN SELECT id FROM documents WHERE fingerprinted_hash IS NULL ORDER BY id"
+                plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(query))
+                assert "ix_documents_unclustered" in plan, plan
+            config = migrate.alembic_config()
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0018")
+            assert old <= indexes(conn) and not new & indexes(conn)
+            command.upgrade(config, "head")
+            assert new <= indexes(conn) and not old & indexes(conn)
+        assert pending_documents(db) == [] and pending_copies(db) == []
