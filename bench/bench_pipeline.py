@@ -218,6 +218,7 @@ def run(size: int, args, tmp: Path) -> None:
         next(pages)
     STATEMENTS.clear()
     runs: list[RunStats] = []
+    warm_ups: list[RunStats] = []
     started = time.monotonic()
     generating = 0.0
     try:
@@ -240,15 +241,20 @@ def run(size: int, args, tmp: Path) -> None:
             total = time.perf_counter() - t0
             if counts.pages != len(chunk):
                 raise SystemExit(f"run {run_id}: {counts.pages} pages ingested of {len(chunk)}")
-            runs.append(RunStats(done + 1, len(chunk), baseline, total, dict(TIMES), dict(IDLE)))
+            if len(warm_ups) < args.warm_up:  # not counted: the process's caches are cold
+                warm_ups.append(RunStats(done + 1, len(chunk), baseline, total))
+                STATEMENTS.clear()
+            else:
+                runs.append(RunStats(done + 1, len(chunk), baseline, total, dict(TIMES), dict(IDLE)))
             done += len(chunk)
-            last = runs[-1]
+            last = runs[-1] if runs else warm_ups[-1]
+            warm = "" if runs else "  (warm-up, not counted)"
             pipeline_ms, baseline_ms = last.total / last.docs * 1000, last.trafilatura / last.docs * 1000
             print(
                 f"  {done:>9,} docs {time.monotonic() - started:8.1f} s   this run: pipeline {pipeline_ms:6.1f}"
                 f" ms/doc ({last.docs / last.total:5.1f} docs/s)  trafilatura {baseline_ms:5.1f}"
                 f" ms/doc ({last.docs / last.trafilatura:5.1f} docs/s)  ratio {last.trafilatura / last.total:.2f}x"
-                f"  load {os.getloadavg()[0]:.2f}",
+                f"  load {os.getloadavg()[0]:.2f}{warm}",
                 flush=True,
             )
             if time.monotonic() - started > args.time_limit:
@@ -319,6 +325,7 @@ def main() -> int:
     parser.add_argument("--from-store", help="start from a copy of this store (PostgreSQL database or SQLite file)")
     parser.add_argument("--skip", type=int, default=0, help="skip this many pages (those --from-store holds)")
     parser.add_argument("--statements", action="store_true", help="add up the time of each SQL statement")
+    parser.add_argument("--warm-up", type=int, default=0, help="runs done first and not counted (cold caches)")
     args = parser.parse_args()
     import trafilatura
 
