@@ -15,6 +15,7 @@ from monitor.dedup.cluster import ClusterCounts, cluster_documents, pending_docu
 from storage.database import Database
 from storage.locks import exclusive
 from storage.runs import record_findings
+from storage.search.index import merge_pending
 from storage.statistics import refresh_statistics
 
 
@@ -29,7 +30,8 @@ def process_new_documents(db: Database, run_ids: Sequence[int] = ()) -> PostRunC
 
     One post-run at a time per database (a cross-process lock), since two would mine the same copies. A worker
     process extracts the copies' commitments while this one clusters them (:mod:`monitor.commitments.prefetch`).
-    PostgreSQL: tables whose planner statistics lag their growth are analyzed first (:mod:`storage.statistics`).
+    PostgreSQL: tables whose planner statistics lag their growth are analyzed first (:mod:`storage.statistics`),
+    and the search index's pending GIN entries are merged at the end (:func:`storage.search.index.merge_pending`).
     """
     with exclusive(db, "postrun"), Prefetcher(db) as ahead:
         with db.engine.begin() as conn:
@@ -38,6 +40,8 @@ def process_new_documents(db: Database, run_ids: Sequence[int] = ()) -> PostRunC
         ahead.plan(pending_copies(db, in_speech=False))
         clustered = cluster_documents(db, ahead=ahead)
         mined = mine_commitments(db, ahead)
+        with db.engine.begin() as conn:  # searches between runs read no pending GIN entries (PostgreSQL)
+            merge_pending(conn)
         if run_ids:
             record_findings(db, run_ids)
     return PostRunCounts(clustered, mined)

@@ -84,7 +84,7 @@ def broad_query_ddl(dialect: str) -> list[str]:
         "(speech_date DESC NULLS LAST, speech_id DESC)",
         "CREATE TABLE IF NOT EXISTS speech_fts_title (speech_id INTEGER PRIMARY KEY "
         "REFERENCES speech_fts_text (speech_id) ON DELETE CASCADE, grams TSVECTOR NOT NULL)",
-        "CREATE INDEX IF NOT EXISTS ix_speech_fts_title_grams ON speech_fts_title USING gin (grams)",
+        f"CREATE INDEX IF NOT EXISTS ix_speech_fts_title_grams ON speech_fts_title USING gin (grams) {GIN_OPTIONS}",
     ]
 
 
@@ -103,9 +103,29 @@ def backfill_title_grams(conn: Connection) -> int:
     return len(rows)
 
 
+#: PostgreSQL: how large (kB) a GIN index's pending list of new entries grows before the writer that fills it
+#: merges it into the index (migration 0020; the server's default is 4 MB). :func:`merge_pending` merges it at
+#: the end of each post-run, so searches between runs read no pending list.
+PENDING_LIST_KB = 65536
+GIN_INDEXES = ("ix_speech_fts_grams", "ix_commitment_fts_grams", "ix_speech_fts_title_grams")
+GIN_OPTIONS = f"WITH (gin_pending_list_limit = {PENDING_LIST_KB})"
+
+
 def _pg_indexes(kind: str) -> list[str]:
     """The GIN index of the grams (dropped while :func:`rebuild` writes every row)."""
-    return [f"CREATE INDEX ix_{kind}_fts_grams ON {kind}_fts_text USING gin (grams)"]
+    return [f"CREATE INDEX ix_{kind}_fts_grams ON {kind}_fts_text USING gin (grams) {GIN_OPTIONS}"]
+
+
+def merge_pending(conn: Connection) -> int:
+    """PostgreSQL: merge the GIN indexes' pending lists into the indexes; return the pages merged (0 elsewhere)."""
+    if conn.dialect.name != "postgresql":
+        return 0
+    merged = conn.execute(
+        _in("SELECT gin_clean_pending_list(c.oid) FROM pg_class c WHERE c.relname IN :ids AND c.relkind = 'i'"
+            " AND c.relnamespace = current_schema()::regnamespace"),
+        {"ids": list(GIN_INDEXES)},
+    ).scalars()  # fmt: skip
+    return sum(merged)
 
 
 #: the pg_trgm indexes of the folded columns, which the grams replaced (migration 0016)

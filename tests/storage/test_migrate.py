@@ -255,3 +255,33 @@ def test_pending_documents_are_found_by_partial_indexes_from_0019(db_url):
             command.upgrade(config, "head")
             assert new <= indexes(conn) and not old & indexes(conn)
         assert pending_documents(db) == [] and pending_copies(db) == []
+
+
+def test_postgresql_gin_indexes_keep_a_longer_pending_list_from_0020(postgres_url):
+    """0020 sets the search GIN indexes' pending list to 64 MB (a rebuild keeps it) and takes the grams columns
+    out of ANALYZE; its downgrade resets both."""
+    from alembic import command
+
+    from storage.search.index import GIN_INDEXES, PENDING_LIST_KB
+
+    def options(conn) -> dict[str, list | None]:
+        rows = conn.exec_driver_sql("SELECT relname, reloptions FROM pg_class WHERE relkind = 'i'").all()
+        return {name: opts for name, opts in rows if name in GIN_INDEXES}
+
+    def statistics(conn) -> set[int]:
+        return set(conn.exec_driver_sql(
+            "SELECT attstattarget FROM pg_attribute WHERE attname = 'grams' AND attrelid IN"
+            " ('speech_fts_text'::regclass, 'commitment_fts_text'::regclass, 'speech_fts_title'::regclass)"
+        ).scalars())  # fmt: skip
+
+    expected = {name: [f"gin_pending_list_limit={PENDING_LIST_KB}"] for name in GIN_INDEXES}
+    with Database(postgres_url) as db, db.engine.begin() as conn:
+        assert options(conn) == expected and statistics(conn) == {0}
+        index.rebuild(conn)
+        assert options(conn) == expected
+        config = migrate.alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0019")
+        assert options(conn) == dict.fromkeys(GIN_INDEXES) and statistics(conn) == {-1}
+        command.upgrade(config, "head")
+        assert options(conn) == expected and statistics(conn) == {0}

@@ -290,3 +290,30 @@ def test_any_piece_of_a_text_finds_its_speech_in_either_script(database):
         assert ids[key] in found, piece
 
     check()
+
+
+def test_pending_gin_entries_are_found_before_and_after_the_post_run_merges_them(postgres_url):
+    """PostgreSQL keeps new GIN entries in a pending list (up to 64 MB, migration 0020): a search finds the rows
+    written outside a post-run, and the same after :func:`~storage.search.index.merge_pending`; a post-run merges
+    what it wrote when it ends."""
+    from monitor.postrun import process_new_documents
+    from storage.search.index import merge_pending
+
+    with Database(postgres_url) as db:
+        populate(db)
+        before = {q: oracle_ids(db, q) for q in ("营商", "营商环境", "营")}
+        assert all(before.values())
+        with db.engine.begin() as conn:
+            assert merge_pending(conn) > 0  # the corpus's entries were pending
+        assert {q: oracle_ids(db, q) for q in before} == before
+        title, copies, meta = next(iter(SPEECHES.values()))
+        url, body, kind, cut = copies[0]
+        store_documents(db, [record(url + "/again", body + "\n再次强调。", kind, cut, title, meta)])
+        process_new_documents(db)
+        with db.engine.begin() as conn:
+            assert merge_pending(conn) == 0  # the post-run merged what it wrote
+
+
+def oracle_ids(db, query: str) -> list[int]:
+    """The speech ids a search finds, in order."""
+    return [hit.speech_id for hit in search_speeches(db, query, limit=50).hits]
