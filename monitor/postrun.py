@@ -6,7 +6,10 @@ Extraction already ran inside the crawl (the extract pipeline). Every way of cra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from monitor.commitments.prefetch import Prefetcher
@@ -15,8 +18,10 @@ from monitor.dedup.cluster import ClusterCounts, cluster_documents, pending_docu
 from storage.database import Database
 from storage.locks import exclusive
 from storage.runs import record_findings
-from storage.search.index import merge_pending
+from storage.search.index import SPEECH_GIN_INDEXES, merge_pending
 from storage.statistics import refresh_statistics
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,9 +44,34 @@ def process_new_documents(db: Database, run_ids: Sequence[int] = ()) -> PostRunC
         ahead.plan_texts(pending_documents(db))  # what clustering takes first, then what mining takes
         ahead.plan(pending_copies(db, in_speech=False))
         clustered = cluster_documents(db, ahead=ahead)
-        mined = mine_commitments(db, ahead)
+        with merging(db, SPEECH_GIN_INDEXES):  # the server merges what clustering wrote while mining runs
+            mined = mine_commitments(db, ahead)
         with db.engine.begin() as conn:  # searches between runs read no pending GIN entries (PostgreSQL)
             merge_pending(conn)
         if run_ids:
             record_findings(db, run_ids)
     return PostRunCounts(clustered, mined)
+
+
+@contextmanager
+def merging(db: Database, indexes: Sequence[str]) -> Iterator[None]:
+    """Merge the GIN pending lists of ``indexes`` in a thread, on a connection of its own, while the block runs
+    (PostgreSQL; nothing elsewhere). The server does the work on a core the block leaves idle (mining waits on its
+    own statements); a failure is logged, not raised: the merge at the end of the post-run takes what is left."""
+    if db.dialect != "postgresql":
+        yield
+        return
+
+    def merge() -> None:
+        try:
+            with db.engine.begin() as conn:
+                merge_pending(conn, indexes)
+        except Exception:  # noqa: BLE001 - an optimisation; the post-run's last merge repeats it
+            log.warning("merging the search index's pending entries failed; merged at the end", exc_info=True)
+
+    worker = threading.Thread(target=merge, name="gin-merge", daemon=True)
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.join()

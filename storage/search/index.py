@@ -107,7 +107,8 @@ def backfill_title_grams(conn: Connection) -> int:
 #: merges it into the index (migration 0020; the server's default is 4 MB). :func:`merge_pending` merges it at
 #: the end of each post-run, so searches between runs read no pending list.
 PENDING_LIST_KB = 65536
-GIN_INDEXES = ("ix_speech_fts_grams", "ix_commitment_fts_grams", "ix_speech_fts_title_grams")
+SPEECH_GIN_INDEXES = ("ix_speech_fts_grams", "ix_speech_fts_title_grams")  # written by clustering alone
+GIN_INDEXES = (*SPEECH_GIN_INDEXES, "ix_commitment_fts_grams")
 GIN_OPTIONS = f"WITH (gin_pending_list_limit = {PENDING_LIST_KB})"
 
 
@@ -116,14 +117,14 @@ def _pg_indexes(kind: str) -> list[str]:
     return [f"CREATE INDEX ix_{kind}_fts_grams ON {kind}_fts_text USING gin (grams) {GIN_OPTIONS}"]
 
 
-def merge_pending(conn: Connection) -> int:
+def merge_pending(conn: Connection, indexes: Sequence[str] = GIN_INDEXES) -> int:
     """PostgreSQL: merge the GIN indexes' pending lists into the indexes; return the pages merged (0 elsewhere)."""
     if conn.dialect.name != "postgresql":
         return 0
     merged = conn.execute(
         _in("SELECT gin_clean_pending_list(c.oid) FROM pg_class c WHERE c.relname IN :ids AND c.relkind = 'i'"
             " AND c.relnamespace = current_schema()::regnamespace"),
-        {"ids": list(GIN_INDEXES)},
+        {"ids": list(indexes)},
     ).scalars()  # fmt: skip
     return sum(merged)
 
