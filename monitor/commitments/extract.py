@@ -210,6 +210,7 @@ def extract_commitments(
     found: list[Commitment] = []
     for p_start, p_end in spans(normalised, PARAGRAPH_END):
         past = False  # a paragraph that reviews what was done stays in the past until a pledge word
+        future: bool | None = None  # whether the paragraph has a pledge word anywhere
         paragraph = normalised[p_start:p_end]
         if HEADING.match(paragraph.strip()) and len(paragraph.strip()) <= 30 and not find_deadline(paragraph, when):
             continue  # a heading (（一）抓紧兑现惠企政策) names a task group, not a pledge
@@ -228,7 +229,8 @@ def extract_commitments(
                 past = False
             if past and not ahead:
                 continue
-            future = bool(FUTURE_CUE.search(paragraph))
+            if future is None:  # the paragraph's, asked once it matters
+                future = bool(FUTURE_CUE.search(paragraph))
             found.extend(_sentence_commitments(sentence, p_start + s_start, when, organization, future))
     for commitment in found:  # report the words as written (traditional stays traditional)
         commitment.text = shown[commitment.start : commitment.end]

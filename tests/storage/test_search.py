@@ -76,6 +76,19 @@ def test_a_character_is_a_prefix_of_the_postgresql_grams_exactly_when_the_text_h
     assert stored <= grams(folded) and {g for g in grams(folded) if len(g) == 2} <= stored
 
 
+@given(st.lists(st.text(alphabet="营商环境標準地ab 1.，", max_size=40), min_size=1, max_size=3), st.booleans())
+def test_the_grams_are_every_character_and_adjacent_pair_without_a_space(texts: list[str], chars: bool):
+    """The word-by-word computation equals the definition, character by character."""
+    folded = [fold(text) for text in texts]
+    every = [{c for c in f if c != " "} | {f[i : i + 2] for i in range(len(f) - 1) if " " not in f[i : i + 2]}
+             for f in folded]  # fmt: skip
+    assert [grams(f) for f in folded] == every
+    union = set().union(*every)
+    starts = {g[0] for g in union if len(g) == 2}
+    expected = union if chars else {g for g in union if len(g) == 2 or g not in starts}
+    assert index_grams(*folded, chars=chars) == expected
+
+
 @given(
     st.text(alphabet="营商环境标准地出让ab 12", max_size=40),
     st.text(alphabet="营商环境优化讲话ab 34", max_size=80),
