@@ -33,6 +33,7 @@ import os
 import platform
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ import synthetic_site  # noqa: E402
 
 PHASES = ("extract", "extract (waiting)", "store", "re-extract", "cluster", "commitments")
 MINING_PARTS = ("waiting for the worker", "links", "fulfilment", "search index", "pledge index")  # inside mining
+REST_PARTS = ("statistics", "last merge", "findings")  # inside the post-run, outside clustering and mining
 
 
 @dataclass
@@ -132,6 +134,12 @@ def instrument(commitments: bool) -> None:
     for name, part in (("_link_across_speeches", "links"), ("_fulfilment_evidence", "fulfilment"),
                        ("index_commitments", "search index"), ("_region_pledges", "pledge index")):  # fmt: skip
         setattr(track, name, _timed(part, getattr(track, name), idle_cores=False))
+    postrun.refresh_statistics = _timed("statistics", postrun.refresh_statistics, idle_cores=False)
+    postrun.record_findings = _timed("findings", postrun.record_findings, idle_cores=False)
+    merge = postrun.merge_pending  # also called by the merging thread, while mining runs: not counted here
+    last_merge = _timed("last merge", merge, idle_cores=False)
+    postrun.merge_pending = lambda *a, **k: (last_merge if threading.current_thread() is threading.main_thread()
+                                             else merge)(*a, **k)  # fmt: skip
 
 
 def _timed(phase: str, original: Callable, idle_cores: bool = True) -> Callable:
@@ -303,6 +311,8 @@ def report(runs: list[RunStats], size: int) -> None:
         )
         mining = {p: sum(r.parts.get(p, 0.0) for r in group) / docs * 1000 for p in MINING_PARTS}
         print(f"  {'':<11} within commitments: " + ", ".join(f"{p} {v:.1f}" for p, v in mining.items()))
+        within = {p: sum(r.parts.get(p, 0.0) for r in group) / docs * 1000 for p in REST_PARTS}
+        print(f"  {'':<11} within rest: " + ", ".join(f"{p} {v:.1f}" for p, v in within.items()))
         idle = {p: sum(r.idle.get(p, 0.0) for r in group) / max(1e-9, sum(r.parts.get(p, 0.0) for r in group))
                 for p in PHASES if parts[p] > 0.05}  # fmt: skip
         shown = ", ".join(f"{p} {v:.2f}" for p, v in idle.items())
