@@ -18,10 +18,11 @@ from monitor.dedup.cluster import ClusterCounts, cluster_documents, pending_docu
 from storage.database import Database
 from storage.locks import exclusive
 from storage.runs import record_findings
-from storage.search.index import SPEECH_GIN_INDEXES, merge_pending
+from storage.search.index import COMMITMENT_GIN_INDEXES, SPEECH_GIN_INDEXES, merge_pending
 from storage.statistics import refresh_statistics
 
 log = logging.getLogger(__name__)
+MERGE_EVERY = 2.0  # seconds between merges of the commitments' pending GIN entries while mining runs
 
 
 @dataclass
@@ -44,7 +45,7 @@ def process_new_documents(db: Database, run_ids: Sequence[int] = ()) -> PostRunC
         ahead.plan_texts(pending_documents(db))  # what clustering takes first, then what mining takes
         ahead.plan(pending_copies(db, in_speech=False))
         clustered = cluster_documents(db, ahead=ahead)
-        with merging(db, SPEECH_GIN_INDEXES):  # the server merges what clustering wrote while mining runs
+        with merging(db, SPEECH_GIN_INDEXES, then=COMMITMENT_GIN_INDEXES):  # the server merges while mining runs
             mined = mine_commitments(db, ahead)
         with db.engine.begin() as conn:  # searches between runs read no pending GIN entries (PostgreSQL)
             merge_pending(conn)
@@ -54,18 +55,25 @@ def process_new_documents(db: Database, run_ids: Sequence[int] = ()) -> PostRunC
 
 
 @contextmanager
-def merging(db: Database, indexes: Sequence[str]) -> Iterator[None]:
-    """Merge the GIN pending lists of ``indexes`` in a thread, on a connection of its own, while the block runs
-    (PostgreSQL; nothing elsewhere). The server does the work on a core the block leaves idle (mining waits on its
-    own statements); a failure is logged, not raised: the merge at the end of the post-run takes what is left."""
+def merging(db: Database, indexes: Sequence[str], then: Sequence[str] = (), every: float = MERGE_EVERY
+            ) -> Iterator[None]:  # fmt: skip
+    """Merge the GIN pending lists of ``indexes`` in a thread, on a connection of its own, while the block runs,
+    then those of ``then`` (what the block itself writes) every ``every`` seconds until it ends (PostgreSQL;
+    nothing elsewhere). The server does the work on a core the block leaves idle (mining waits on its own
+    statements), instead of all of it after the block; a failure is logged, not raised: the merge at the end of
+    the post-run takes what is left."""
     if db.dialect != "postgresql":
         yield
         return
+    done = threading.Event()
 
     def merge() -> None:
         try:
             with db.engine.begin() as conn:
                 merge_pending(conn, indexes)
+            while then and not done.wait(every):
+                with db.engine.begin() as conn:
+                    merge_pending(conn, then)
         except Exception:  # noqa: BLE001 - an optimisation; the post-run's last merge repeats it
             log.warning("merging the search index's pending entries failed; merged at the end", exc_info=True)
 
@@ -74,4 +82,5 @@ def merging(db: Database, indexes: Sequence[str]) -> Iterator[None]:
     try:
         yield
     finally:
+        done.set()
         worker.join()

@@ -108,7 +108,8 @@ def backfill_title_grams(conn: Connection) -> int:
 #: the end of each post-run, so searches between runs read no pending list.
 PENDING_LIST_KB = 65536
 SPEECH_GIN_INDEXES = ("ix_speech_fts_grams", "ix_speech_fts_title_grams")  # written by clustering alone
-GIN_INDEXES = (*SPEECH_GIN_INDEXES, "ix_commitment_fts_grams")
+COMMITMENT_GIN_INDEXES = ("ix_commitment_fts_grams",)  # written by mining
+GIN_INDEXES = (*SPEECH_GIN_INDEXES, *COMMITMENT_GIN_INDEXES)
 GIN_OPTIONS = f"WITH (gin_pending_list_limit = {PENDING_LIST_KB})"
 
 

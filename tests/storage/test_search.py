@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -353,3 +354,31 @@ def test_speech_gin_entries_are_merged_in_a_thread_while_mining_runs(postgres_ur
         with postrun.merging(db, SPEECH_GIN_INDEXES):
             pass
         assert "merged at the end" in caplog.text
+
+
+def test_commitment_gin_entries_are_merged_every_few_seconds_while_the_block_runs(postgres_url, monkeypatch):
+    """With ``then``, the thread goes on to merge those indexes' pending entries (what mining writes) every
+    ``every`` seconds until the block ends, so that less is left for the end of the post-run."""
+    import monitor.postrun as postrun
+    from storage.search.index import COMMITMENT_GIN_INDEXES, SPEECH_GIN_INDEXES, merge_pending
+
+    calls: list[tuple[tuple[str, ...], int]] = []
+
+    def recorded(conn, indexes):
+        calls.append((tuple(indexes), merged := merge_pending(conn, indexes)))
+        return merged
+
+    monkeypatch.setattr(postrun, "merge_pending", recorded)
+    with Database(postgres_url) as db:
+        populate(db)
+        with postrun.merging(db, SPEECH_GIN_INDEXES, then=COMMITMENT_GIN_INDEXES, every=0.05):
+            waited = time.monotonic() + 20
+            while not any(i == COMMITMENT_GIN_INDEXES for i, _ in calls) and time.monotonic() < waited:
+                time.sleep(0.02)
+        assert calls[0][0] == SPEECH_GIN_INDEXES and calls[0][1] > 0  # the speeches' first
+        assert [merged for i, merged in calls if i == COMMITMENT_GIN_INDEXES][0] > 0  # then the commitments'
+        with db.engine.begin() as conn:
+            assert merge_pending(conn, COMMITMENT_GIN_INDEXES) == 0  # nothing left for the end
+        count = len(calls)
+        time.sleep(0.2)
+        assert len(calls) == count  # the thread stopped with the block
