@@ -84,14 +84,18 @@ def record_findings(db: Database, run_ids: Sequence[int]) -> dict[int, tuple[int
                 .where(Document.run_id == run.id, Speech.canonical_document_id == Document.id,
                        Speech.created_at >= run.started_at)
             )  # fmt: skip
-            commitments = session.scalar(
-                select(func.count(Commitment.id)).where(
+            # the commitments written since the run started, counted here against the run's documents: as a
+            # semi-join the planner chose a nested loop that read the run's documents again for every commitment
+            # (9,000 x 1,000 at 100k: 1.3 s a run)
+            documents = set(session.scalars(select(Document.id).where(Document.run_id == run.id)))
+            written = session.scalars(
+                select(Commitment.document_id).where(
                     Commitment.updated_at >= run.started_at,  # implied by the next line; the index finds these
                     Commitment.created_at >= run.started_at,
-                    Commitment.document_id.in_(select(Document.id).where(Document.run_id == run.id)),
                 )
             )
-            run.speeches_new, run.commitments_new = int(speeches or 0), int(commitments or 0)
+            commitments = sum(1 for document_id in written if document_id in documents)
+            run.speeches_new, run.commitments_new = int(speeches or 0), commitments
             found[run.id] = (run.speeches_new, run.commitments_new)
     return found
 
