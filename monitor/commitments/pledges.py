@@ -9,9 +9,11 @@ it, not every pledge of its place.
 from __future__ import annotations
 
 import math
+import sys
+from array import array
 from bisect import insort
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -31,11 +33,25 @@ def bigrams(text: str) -> frozenset[str]:
     return frozenset([form[i : i + 2] for i in range(len(form) - 1)])
 
 
-@dataclass
+def kept_bigrams(text: str) -> tuple[str, ...]:
+    """:func:`bigrams` as an index keeps them: sorted in a tuple (a third of a set's memory, and nothing for the
+    garbage collector to walk), each distinct bigram held once in the process (interned), not once per pledge."""
+    return tuple(sorted(map(sys.intern, bigrams(text))))
+
+
+def _same_key(grams: Collection[str]) -> tuple[str, ...]:
+    return grams if isinstance(grams, tuple) else tuple(sorted(grams))
+
+
+def _postings() -> array:
+    return array("l")  # positions as machine integers: no int object each, nothing for the garbage collector
+
+
+@dataclass(slots=True)
 class Pledge:
     id: int
     speech_id: int
-    grams: frozenset[str]
+    grams: Collection[str]  # its action's bigrams (:func:`kept_bigrams` when read from storage)
     deadline: str | None
     quantities: list | None
     status: str
@@ -51,7 +67,7 @@ def pledge_digest(speech_id: int, action: str, deadline: str | None, quantities:
 def make_pledge(id_: int, speech_id: int, action: str, deadline: str | None, quantities: list | None, status: str,
                 restated: bool = False) -> Pledge:  # fmt: skip
     digest = pledge_digest(speech_id, action, deadline, quantities, status, restated)
-    return Pledge(id_, speech_id, bigrams(action), deadline, quantities, status, restated, digest)
+    return Pledge(id_, speech_id, kept_bigrams(action), deadline, quantities, status, restated, digest)
 
 
 class RegionPledges:
@@ -59,10 +75,10 @@ class RegionPledges:
 
     def __init__(self, rows: Iterable[Pledge] = ()) -> None:
         self.entries: list[Pledge | None] = []
-        self.index: dict[str, list[int]] = defaultdict(list)
-        self.prefix: dict[str, list[int]] = defaultdict(list)  # each pledge under its rarest bigrams (``fulfilled``)
+        self.index: dict[str, array] = defaultdict(_postings)  # bigram -> positions in ``entries``
+        self.prefix: dict[str, array] = defaultdict(_postings)  # each pledge under its rarest bigrams (``fulfilled``)
         self.position: dict[int, int] = {}
-        self.same: dict[frozenset[str], list[tuple[int, int]]] = {}  # (id, position) by bigram set, in id order
+        self.same: dict[tuple[str, ...], list[tuple[int, int]]] = {}  # (id, position) by sorted bigrams, id order
         self.checked_at: datetime | None = None  # when the stored rows were last read
         self.version: tuple[int, int] | None = None  # of the stored pledges, when they were loaded
         for row in rows:
@@ -96,12 +112,13 @@ class RegionPledges:
         if previous is not None:
             replaced = self.entries[previous]
             if replaced is not None:
-                self.same[replaced.grams].remove((replaced.id, previous))
+                self.same[_same_key(replaced.grams)].remove((replaced.id, previous))
             self.entries[previous] = None
         self.position[pledge.id] = len(self.entries)
         for gram in pledge.grams:
             self.index[gram].append(len(self.entries))
-        insort(self.same.setdefault(pledge.grams, []), (pledge.id, len(self.entries)))  # an append, but on re-adds
+        same = self.same.setdefault(_same_key(pledge.grams), [])
+        insort(same, (pledge.id, len(self.entries)))  # an append, but on re-adds
         self.entries.append(pledge)
         if prefix:
             self._post_prefix(len(self.entries) - 1)
@@ -134,7 +151,7 @@ class RegionPledges:
         grams = bigrams(text)
         if not grams:
             return None
-        for _, position in reversed(self.same.get(grams, ())):  # the same bigrams (Jaccard 1): the latest of them
+        for _, position in reversed(self.same.get(_same_key(grams), ())):  # Jaccard 1: the latest of them
             if (entry := self.entries[position]).speech_id != speech_id:
                 return entry
         probe = len(grams) - math.ceil(threshold * len(grams) - 1e-9) + 1
@@ -150,7 +167,7 @@ class RegionPledges:
             bound = min(size, other) / max(size, other)  # the best Jaccard two sets of these sizes can have
             if bound < best_score or (best is not None and bound == best_score):
                 continue
-            common = len(grams & entry.grams)
+            common = len(grams.intersection(entry.grams))
             score = common / (size + other - common)
             if score > best_score or (best is None and score == best_score):
                 best, best_score = entry, score
@@ -172,7 +189,7 @@ class RegionPledges:
                 entry = self.entries[position]
                 if not _live(entry, speech_id) or entry.status not in OPEN:
                     continue
-                share = len(grams & entry.grams) / len(entry.grams)
+                share = len(grams.intersection(entry.grams)) / len(entry.grams)
                 if position not in best or share > best[position][0]:
                     best[position] = (share, number)
         found = [(self.entries[p], clauses[n]) for p, (share, n) in best.items() if share >= threshold]

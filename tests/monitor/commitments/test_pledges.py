@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 
-from monitor.commitments.pledges import Pledge, RegionPledges, bigrams
+import pytest
+
+from monitor.commitments.pledges import Pledge, RegionPledges, bigrams, kept_bigrams, make_pledge
 
 WORDS = ["优化营商环境", "标准地", "出让", "审批", "一网通办", "完成", "建成", "企业开办", "融资", "平台", "三个工作日"]
 
@@ -13,12 +15,15 @@ def _text(rng: random.Random) -> str:
     return "".join(rng.choice(WORDS) for _ in range(rng.randint(1, 5)))
 
 
-def _pledges(rng: random.Random, n: int) -> list[Pledge]:
-    return [
-        Pledge(i + 1, rng.randint(1, 6), bigrams(_text(rng)), None, None, rng.choice(["new", "accepted", "done"]),
-               restated=rng.random() < 0.2)
-        for i in range(n)
-    ]  # fmt: skip
+def _pledges(rng: random.Random, n: int, kept: bool = False) -> list[Pledge]:
+    """Pledges with their bigrams as a set (as tests build them) or as an index keeps those read from storage."""
+    pledges = []
+    for i in range(n):
+        speech_id, text, status = rng.randint(1, 6), _text(rng), rng.choice(["new", "accepted", "done"])
+        restated = rng.random() < 0.2
+        pledges.append(make_pledge(i + 1, speech_id, text, None, None, status, restated) if kept
+                       else Pledge(i + 1, speech_id, bigrams(text), None, None, status, restated=restated))  # fmt: skip
+    return pledges
 
 
 def _brute_similar(pledges: list[Pledge], text: str, speech_id: int, threshold: float) -> Pledge | None:
@@ -26,16 +31,17 @@ def _brute_similar(pledges: list[Pledge], text: str, speech_id: int, threshold: 
     for pledge in sorted(pledges, key=lambda p: p.id):
         if pledge.speech_id == speech_id or not grams or not pledge.grams:
             continue
-        score = len(grams & pledge.grams) / len(grams | pledge.grams)
+        score = len(grams & set(pledge.grams)) / len(grams | set(pledge.grams))
         if score >= best_score:
             best, best_score = pledge, score
     return best
 
 
-def test_most_similar_is_the_best_jaccard_of_another_speech_latest_on_a_tie(monkeypatch) -> None:
+@pytest.mark.parametrize("kept", [False, True], ids=["sets", "kept"])
+def test_most_similar_is_the_best_jaccard_of_another_speech_latest_on_a_tie(monkeypatch, kept: bool) -> None:
     monkeypatch.setattr("monitor.commitments.pledges.RECENT", 10**9)  # every pledge looked at: exact
     rng = random.Random(7)
-    pledges = _pledges(rng, 120)
+    pledges = _pledges(rng, 120, kept)
     index = RegionPledges(pledges)
     for _ in range(300):
         text, speech_id = _text(rng), rng.randint(1, 6)
@@ -44,9 +50,10 @@ def test_most_similar_is_the_best_jaccard_of_another_speech_latest_on_a_tie(monk
         assert (found and found.id) == (expected and expected.id)
 
 
-def test_fulfilled_finds_each_open_pledge_with_its_best_clause() -> None:
+@pytest.mark.parametrize("kept", [False, True], ids=["sets", "kept"])
+def test_fulfilled_finds_each_open_pledge_with_its_best_clause(kept: bool) -> None:
     rng = random.Random(11)
-    pledges = _pledges(rng, 80)
+    pledges = _pledges(rng, 80, kept)
     index = RegionPledges(pledges)
     for _ in range(100):
         clauses, speech_id = [_text(rng) for _ in range(rng.randint(1, 4))], rng.randint(1, 6)
@@ -56,11 +63,23 @@ def test_fulfilled_finds_each_open_pledge_with_its_best_clause() -> None:
                 continue
             if pledge.restated:  # its first saying takes the evidence
                 continue
-            best = max(clauses, key=lambda c: len(pledge.grams & bigrams(c)) / len(pledge.grams))
-            if len(pledge.grams & bigrams(best)) / len(pledge.grams) >= 0.5:
+            grams = set(pledge.grams)
+            best = max(clauses, key=lambda c: len(grams & bigrams(c)) / len(grams))
+            if len(grams & bigrams(best)) / len(grams) >= 0.5:
                 expected.append((pledge.id, best))
         found = [(pledge.id, clause) for pledge, clause in index.fulfilled(clauses, speech_id, 0.5)]
         assert found == expected
+
+
+def test_an_index_keeps_each_bigram_once_for_all_its_pledges() -> None:
+    first = make_pledge(1, 1, "完成标准地出让", None, None, "new")
+    second = make_pledge(2, 2, "标准地出让", None, None, "new")
+    assert first.grams == tuple(sorted(bigrams("完成标准地出让")))
+    shared = set(first.grams) & set(second.grams)
+    assert shared == {"标准", "准地", "地出", "出让"}
+    for gram in shared:  # the same string object, not an equal copy per pledge
+        assert first.grams[first.grams.index(gram)] is second.grams[second.grams.index(gram)]
+    assert kept_bigrams("") == ()
 
 
 def test_a_pledge_whose_action_changed_is_found_by_its_new_text_only() -> None:
