@@ -49,6 +49,7 @@ import synthetic_site  # noqa: E402
 PHASES = ("extract", "extract (waiting)", "store", "re-extract", "cluster", "commitments")
 MINING_PARTS = ("waiting for the worker", "links", "fulfilment", "search index", "pledge index")  # inside mining
 REST_PARTS = ("statistics", "last merge", "findings")  # inside the post-run, outside clustering and mining
+GC_TIME, GC_FULL = "garbage collection", "full collections"  # this process's, during the pipeline (not a phase)
 
 
 @dataclass
@@ -59,6 +60,7 @@ class RunStats:
     total: float
     parts: dict[str, float] = field(default_factory=dict)
     idle: dict[str, float] = field(default_factory=dict)  # phase -> idle core-seconds of the machine during it
+    rss: float = 0.0  # this process's resident memory (MiB) at the end of the run
 
     @property
     def rest(self) -> float:
@@ -76,6 +78,32 @@ def idle_seconds() -> float:
     except OSError:
         return 0.0
     return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+
+
+def resident_mib() -> float:
+    """This process's resident memory in MiB (0 where there is no /proc)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except OSError:
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def time_garbage_collection() -> None:
+    """Add this process's garbage-collection time (and its full collections) to ``TIMES``."""
+    import gc
+
+    started = [0.0]
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+            return
+        TIMES[GC_TIME] = TIMES.get(GC_TIME, 0.0) + time.perf_counter() - started[0]
+        if info.get("generation") == 2:
+            TIMES[GC_FULL] = TIMES.get(GC_FULL, 0) + 1
+
+    gc.callbacks.append(callback)
 
 
 STATEMENTS: dict[str, list[float]] = {}  # statement (its first words) -> [seconds, executions]
@@ -257,7 +285,7 @@ def run(size: int, args, tmp: Path) -> None:
                 warm_ups.append(RunStats(done + 1, len(chunk), baseline, total))
                 STATEMENTS.clear()
             else:
-                runs.append(RunStats(done + 1, len(chunk), baseline, total, dict(TIMES), dict(IDLE)))
+                runs.append(RunStats(done + 1, len(chunk), baseline, total, dict(TIMES), dict(IDLE), resident_mib()))
             done += len(chunk)
             last = runs[-1] if runs else warm_ups[-1]
             warm = "" if runs else "  (warm-up, not counted)"
@@ -313,6 +341,12 @@ def report(runs: list[RunStats], size: int) -> None:
         print(f"  {'':<11} within commitments: " + ", ".join(f"{p} {v:.1f}" for p, v in mining.items()))
         within = {p: sum(r.parts.get(p, 0.0) for r in group) / docs * 1000 for p in REST_PARTS}
         print(f"  {'':<11} within rest: " + ", ".join(f"{p} {v:.1f}" for p, v in within.items()))
+        collected = sum(r.parts.get(GC_TIME, 0.0) for r in group) / docs * 1000
+        full = sum(r.parts.get(GC_FULL, 0) for r in group)
+        print(
+            f"  {'':<11} this process: garbage collection {collected:.1f} ms/doc across the phases ({full:.0f} full"
+            f" collections), resident {group[-1].rss:,.0f} MiB at the end"
+        )
         idle = {p: sum(r.idle.get(p, 0.0) for r in group) / max(1e-9, sum(r.parts.get(p, 0.0) for r in group))
                 for p in PHASES if parts[p] > 0.05}  # fmt: skip
         shown = ", ".join(f"{p} {v:.2f}" for p, v in idle.items())
@@ -350,6 +384,7 @@ def main() -> int:
         f" {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     instrument(commitments=not args.no_commitments)
+    time_garbage_collection()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp_dir:
         tmp = args.dir if args.keep and args.dir else Path(tmp_dir)
         for size in args.sizes:
