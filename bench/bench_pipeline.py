@@ -50,7 +50,8 @@ import synthetic_site  # noqa: E402
 
 PHASES = ("extract", "extract (waiting)", "store", "re-extract", "cluster", "commitments")
 MINING_PARTS = ("waiting for the worker", "links", "fulfilment", "search index", "pledge index")  # inside mining
-REST_PARTS = ("statistics", "last merge", "findings")  # inside the post-run, outside clustering and mining
+REST_PARTS = ("last merge", "findings")  # inside the post-run, outside clustering and mining
+BESIDE_PARTS = ("statistics",)  # in a thread of the post-run while clustering runs (PostgreSQL): not in the sum
 GC_TIME, GC_FULL = "garbage collection", "full collections"  # this process's, during the pipeline (not a phase)
 
 
@@ -381,6 +382,8 @@ def report(runs: list[RunStats], size: int) -> None:
         print(f"  {'':<11} within commitments: " + ", ".join(f"{p} {v:.1f}" for p, v in mining.items()))
         within = {p: sum(r.parts.get(p, 0.0) for r in group) / docs * 1000 for p in REST_PARTS}
         print(f"  {'':<11} within rest: " + ", ".join(f"{p} {v:.1f}" for p, v in within.items()))
+        beside = {p: sum(r.parts.get(p, 0.0) for r in group) / docs * 1000 for p in BESIDE_PARTS}
+        print(f"  {'':<11} beside clustering (a thread): " + ", ".join(f"{p} {v:.1f}" for p, v in beside.items()))
         collected = sum(r.parts.get(GC_TIME, 0.0) for r in group) / docs * 1000
         full = sum(r.parts.get(GC_FULL, 0) for r in group)
         print(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -36,15 +36,15 @@ def process_new_documents(db: Database, run_ids: Sequence[int] = ()) -> PostRunC
 
     One post-run at a time per database (a cross-process lock), since two would mine the same copies. A worker
     process extracts the copies' commitments while this one clusters them (:mod:`monitor.commitments.prefetch`).
-    PostgreSQL: tables whose planner statistics lag their growth are analyzed first (:mod:`storage.statistics`),
-    and the search index's pending GIN entries are merged at the end (:func:`storage.search.index.merge_pending`).
+    PostgreSQL: tables whose planner statistics lag their growth are analyzed while clustering runs, before
+    mining (:func:`analyzing`), and the search index's pending GIN entries are merged at the end
+    (:func:`storage.search.index.merge_pending`).
     """
     with exclusive(db, "postrun"), Prefetcher(db) as ahead:
-        with db.engine.begin() as conn:
-            refresh_statistics(conn)
         ahead.plan_texts(pending_documents(db))  # what clustering takes first, then what mining takes
         ahead.plan(pending_copies(db, in_speech=False))
-        clustered = cluster_documents(db, ahead=ahead)
+        with analyzing(db):
+            clustered = cluster_documents(db, ahead=ahead)
         with merging(db, SPEECH_GIN_INDEXES, then=COMMITMENT_GIN_INDEXES):  # the server merges while mining runs
             mined = mine_commitments(db, ahead)
         with db.engine.begin() as conn:  # searches between runs read no pending GIN entries (PostgreSQL)
@@ -55,6 +55,23 @@ def process_new_documents(db: Database, run_ids: Sequence[int] = ()) -> PostRunC
 
 
 @contextmanager
+def analyzing(db: Database) -> Iterator[None]:
+    """Refresh the planner statistics that lag the store's growth (:func:`storage.statistics.refresh_statistics`)
+    in a thread, on a connection of its own, while the block runs; the block's end waits for it (PostgreSQL;
+    nothing elsewhere). Clustering reads by key and id, which the statistics of the run before plan as well; what
+    mining reads (a unit's speeches' commitments) needs the current ones, so mining starts after the refresh. It
+    was 0.8–1.1 ms/doc of the post-run at 10k documents, alone before clustering (``bench/README.md``, twelfth
+    round). A failure is logged, not raised: the next post-run tries again."""
+
+    def analyze(_done: threading.Event) -> None:
+        with db.engine.begin() as conn:
+            refresh_statistics(conn)
+
+    with _beside(db, "analyze", analyze, "refreshing the planner statistics failed; the next post-run tries again"):
+        yield
+
+
+@contextmanager
 def merging(db: Database, indexes: Sequence[str], then: Sequence[str] = (), every: float = MERGE_EVERY
             ) -> Iterator[None]:  # fmt: skip
     """Merge the GIN pending lists of ``indexes`` in a thread, on a connection of its own, while the block runs,
@@ -62,22 +79,35 @@ def merging(db: Database, indexes: Sequence[str], then: Sequence[str] = (), ever
     nothing elsewhere). The server does the work on a core the block leaves idle (mining waits on its own
     statements), instead of all of it after the block; a failure is logged, not raised: the merge at the end of
     the post-run takes what is left."""
+
+    def merge(done: threading.Event) -> None:
+        with db.engine.begin() as conn:
+            merge_pending(conn, indexes)
+        while then and not done.wait(every):
+            with db.engine.begin() as conn:
+                merge_pending(conn, then)
+
+    with _beside(db, "gin-merge", merge, "merging the search index's pending entries failed; merged at the end"):
+        yield
+
+
+@contextmanager
+def _beside(db: Database, name: str, work: Callable[[threading.Event], None], failed: str) -> Iterator[None]:
+    """Run ``work(done)`` in a thread while the block runs (PostgreSQL; nothing elsewhere); ``done`` is set when the
+    block ends, then the thread is waited for. Server-side upkeep, an optimisation: a failure is logged as
+    ``failed``, not raised."""
     if db.dialect != "postgresql":
         yield
         return
     done = threading.Event()
 
-    def merge() -> None:
+    def guarded() -> None:
         try:
-            with db.engine.begin() as conn:
-                merge_pending(conn, indexes)
-            while then and not done.wait(every):
-                with db.engine.begin() as conn:
-                    merge_pending(conn, then)
-        except Exception:  # noqa: BLE001 - an optimisation; the post-run's last merge repeats it
-            log.warning("merging the search index's pending entries failed; merged at the end", exc_info=True)
+            work(done)
+        except Exception:  # noqa: BLE001 - upkeep that a later post-run repeats
+            log.warning(failed, exc_info=True)
 
-    worker = threading.Thread(target=merge, name="gin-merge", daemon=True)
+    worker = threading.Thread(target=guarded, name=name, daemon=True)
     worker.start()
     try:
         yield

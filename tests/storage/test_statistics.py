@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime
 
 from sqlalchemy import insert, text
 
+from monitor import postrun
 from monitor.postrun import process_new_documents
 from storage.database import Database
 from storage.models import ChromeHost
@@ -69,3 +71,38 @@ def test_the_post_run_work_refreshes_statistics_first(postgres_url: str) -> None
                 text("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'chrome_hosts'")
             ).scalar()
         assert analyzed_at is not None and analyzed_at >= started
+
+
+def test_statistics_are_refreshed_beside_the_block_and_ready_when_it_ends(postgres_url: str, monkeypatch) -> None:
+    threads: list[str] = []
+
+    def recorded(conn):
+        threads.append(threading.current_thread().name)
+        return refresh_statistics(conn)
+
+    monkeypatch.setattr(postrun, "refresh_statistics", recorded)
+    with Database(postgres_url) as db:
+        _grow(db, 400)
+        _wait_for_stale(db, "chrome_hosts")
+        with postrun.analyzing(db):
+            pass
+        with db.engine.connect() as conn:
+            assert "chrome_hosts" not in stale_tables(conn)  # analyzed by the time the block's end returned
+    assert threads == ["analyze"]  # in a thread of its own, once
+
+
+def test_a_failed_refresh_is_logged_and_the_post_run_goes_on(postgres_url: str, monkeypatch, caplog) -> None:
+    def broken(_conn):
+        raise RuntimeError("server gone")
+
+    monkeypatch.setattr(postrun, "refresh_statistics", broken)
+    with Database(postgres_url) as db, caplog.at_level("WARNING", logger="monitor.postrun"), postrun.analyzing(db):
+        ran = True
+    assert ran and "refreshing the planner statistics failed" in caplog.text
+
+
+def test_sqlite_starts_no_thread(sqlite_url: str) -> None:
+    with Database(sqlite_url) as db:
+        before = threading.active_count()
+        with postrun.analyzing(db):
+            assert threading.active_count() == before
