@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.extract.script import matching_text
@@ -80,6 +80,7 @@ class RegionPledges:
         self.position: dict[int, int] = {}
         self.same: dict[tuple[str, ...], list[tuple[int, int]]] = {}  # (id, position) by sorted bigrams, id order
         self.checked_at: datetime | None = None  # when the stored rows were last read
+        self.seen_id = 0  # the highest commitment id stored (of any place) when they were last read
         self.version: tuple[int, int] | None = None  # of the stored pledges, when they were loaded
         for row in rows:
             self.add(row, prefix=False)
@@ -89,8 +90,9 @@ class RegionPledges:
     @classmethod
     def load(cls, session: Session, region_code: str) -> RegionPledges:
         checked_at, version = datetime.now(UTC), stored_version(session)
+        seen_id = session.scalar(select(func.max(Commitment.id))) or 0  # before the rows: a later one is read again
         loaded = cls(_read(session, region_code))
-        loaded.checked_at, loaded.version = checked_at, version
+        loaded.checked_at, loaded.version, loaded.seen_id = checked_at, version, seen_id
         return loaded
 
     def refresh(self, session: Session, region_code: str) -> bool:
@@ -202,34 +204,53 @@ def _live(entry: Pledge | None, other_than_speech: int) -> bool:
 
 SLACK = timedelta(seconds=2)  # rows updated this close before the last read are read again (clock steps, commits)
 _CACHE: OrderedDict[tuple[str, str], RegionPledges] = OrderedDict()
+_WRITTEN: dict[str, dict[int, tuple[datetime, str]]] = {}  # store -> id -> (updated_at, status): see remember_written
 CACHED_REGIONS = 16
 
 
-def refresh_indexes(session: Session, indexes: dict[str, RegionPledges]) -> set[str]:
+def refresh_indexes(session: Session, indexes: dict[str, RegionPledges], store: str | None = None) -> set[str]:
     """Bring indexes (by region code) up to date with one read of the rows added or updated since the oldest of
     their last reads; return the codes brought up to date. An index whose version is not the stored one is left
-    out: what changed since is not all in the rows (it must be loaded again)."""
+    out: what changed since is not all in the rows (it must be loaded again). Of the changed rows, those this
+    process wrote to the ``store`` and its indexes hold as they are stored (:func:`remember_written`) are not
+    read again."""
     version = stored_version(session)
     current = {code: index for code, index in indexes.items() if index.version is not None and index.version == version}
     if not current:
         return set()
     checked_at = datetime.now(UTC)
-    after = min(max(index.position, default=0) for index in current.values())
+    after = min(index.seen_id for index in current.values())
     since = min(index.checked_at or checked_at for index in current.values()) - SLACK
-    for row in _changed_rows(session, set(current), after, since):
+    changed = _changed_ids(session, after, since)
+    own = _WRITTEN.get(store, {}) if store else {}
+    unknown = sorted(id_ for id_, state in changed.items() if own.get(id_) != state)
+    for row in _rows_by_id(session, set(current), unknown):
         current[row[0]]._take(row[1:])
+    seen_id = max(after, max(changed, default=0))
     for index in current.values():
-        index.checked_at = checked_at
+        index.checked_at, index.seen_id = checked_at, max(index.seen_id, seen_id)
+    if own:  # what a later read cannot meet again: updated before this one's window, ids up to what it saw
+        _WRITTEN[store] = {id_: state for id_, state in own.items() if state[0] >= since}
     return set(current)
 
 
 def refresh_cached(session: Session, store: str) -> None:
     """Bring the store's cached indexes up to date with one read (the start of a mining run); drop those that
-    must be loaded again. Cheaper than a read per place: each read costs the rows the last run changed."""
+    must be loaded again. Cheaper than a read per place: each read costs the rows the last run changed, less
+    those this process wrote itself."""
     cached = {key[1]: index for key, index in _CACHE.items() if key[0] == store}
-    fresh = refresh_indexes(session, cached) if cached else set()
+    fresh = refresh_indexes(session, cached, store) if cached else set()
     for code in set(cached) - fresh:
         del _CACHE[(store, code)]
+
+
+def remember_written(store: str, rows: Iterable[tuple[int, datetime, str]]) -> None:
+    """``(id, updated_at, status)`` of commitments this process committed to ``store`` (new, or evidence added)
+    while its indexes of their places took them as written: the next refresh does not read them again unless
+    they changed since (another process reviewed one: its status or update time differs)."""
+    written = _WRITTEN.setdefault(store, {})
+    for id_, updated_at, status in rows:
+        written[id_] = (updated_at, status)
 
 
 def region_pledges(session: Session, store: str, region_code: str, refresh: bool = True) -> RegionPledges:
@@ -250,6 +271,7 @@ def forget(store: str) -> None:
     """Drop a store's cached indexes (after a unit of work that added to them rolled back)."""
     for key in [key for key in _CACHE if key[0] == store]:
         del _CACHE[key]
+    _WRITTEN.pop(store, None)
 
 
 def _pledge_rows():
@@ -275,20 +297,26 @@ def _fields(rows: Iterable) -> Iterable[tuple]:
         yield *rest, id_, speech_id, action or text, deadline, quantities, status, relation == "restated"
 
 
-def _changed_rows(session: Session, region_codes: set[str], after_id: int, updated_since: datetime) -> list:
-    """``(region_code, *pledge fields)`` of the places' pledges added after ``after_id`` or updated since: their
-    ids from two index ranges over all places (ids, update times), then those rows by id, the place checked
-    here. A query naming the place lets the planner walk every pledge of the place instead (SQLite without
-    statistics does), which grows with the store."""
-    ids = set(session.scalars(select(Commitment.id).where(Commitment.id > after_id)))
-    ids.update(session.scalars(select(Commitment.id).where(Commitment.updated_at >= updated_since)))
+def _changed_ids(session: Session, after_id: int, updated_since: datetime) -> dict[int, tuple[datetime, str]]:
+    """``id -> (updated_at, status)`` of the pledges of every place added after ``after_id`` or updated since:
+    two index ranges over all places (ids, update times). A query naming the places lets the planner walk every
+    pledge of them instead (SQLite without statistics does), which grows with the store."""
+    columns = (Commitment.id, Commitment.updated_at, Commitment.status)
+    found = {id_: (at, status) for id_, at, status in session.execute(select(*columns).where(Commitment.id > after_id))}
+    found.update((id_, (at, status)) for id_, at, status in
+                 session.execute(select(*columns).where(Commitment.updated_at >= updated_since)))  # fmt: skip
+    return found
+
+
+def _rows_by_id(session: Session, region_codes: set[str], ids: list[int]) -> list:
+    """``(region_code, *pledge fields)`` of those of ``ids`` (sorted) that are pledges of the places, in id order
+    (as a load indexes them)."""
     rows = []
-    ordered = sorted(ids)
-    for start in range(0, len(ordered), CHANGED_BATCH):
-        chunk = ordered[start : start + CHANGED_BATCH]
+    for start in range(0, len(ids), CHANGED_BATCH):
+        chunk = ids[start : start + CHANGED_BATCH]
         query = _pledge_rows().add_columns(Speech.region_code).where(Commitment.id.in_(chunk))
         rows += _fields(row for row in session.execute(query) if row[-1] in region_codes)
-    return sorted(rows, key=lambda row: row[1])  # in id order, as a load indexes them
+    return sorted(rows, key=lambda row: row[1])
 
 
 CHANGED_BATCH = 500

@@ -21,6 +21,7 @@ from monitor.commitments.pledges import (
     make_pledge,
     refresh_cached,
     region_pledges,
+    remember_written,
 )
 from monitor.commitments.prefetch import Prefetcher
 from monitor.extract.script import matching_text, to_simplified
@@ -139,11 +140,14 @@ def mine_commitments(db: Database, prefetcher: Prefetcher | None = None) -> Mine
                     work.write(session.connection())
                     session.flush()
                     index_commitments(session.connection(), sorted(changed), ahead.folded)  # storage.search, per unit
+                    written = work.written()
             except BaseException:
                 regions.clear()  # the unit rolled back: what the indexes learned from it is not stored
                 if store:
                     forget(store)
                 raise
+            if store:  # committed: the next run's refresh of the cached indexes need not read these again
+                remember_written(store, written)
     return counts
 
 
@@ -194,6 +198,8 @@ class _UnitWrites:
     events: list[dict] = field(default_factory=list)  # audit-log rows, in order
     new: list[SimpleNamespace] = field(default_factory=list)  # deferred: new commitments, not yet inserted
     ids: list[int] = field(default_factory=list)  # deferred: ids taken from the sequence, not yet used
+    created: list = field(default_factory=list)  # the unit's new commitments
+    touched: list = field(default_factory=list)  # commitments the unit added evidence to (new ones too)
 
     def known(self, session, speech_id: int) -> list:
         """The speech's commitments: those of the unit's read (its first copy), else read now (stored by an
@@ -208,6 +214,7 @@ class _UnitWrites:
 
     def insert(self, conn, rows: list[SimpleNamespace]) -> None:
         """Give a copy's new commitments their ids, in order; insert them now (SQLite) or at the end."""
+        self.created.extend(rows)
         if not self.deferred:
             values = [{k: v for k, v in vars(row).items() if k != "id"} for row in rows]
             for row, new_id in zip(rows, conn.execute(INSERT_COMMITMENTS, values).scalars(), strict=True):
@@ -224,6 +231,10 @@ class _UnitWrites:
         """Those of ``ids`` that are this unit's new commitments, not stored yet."""
         waiting = {row.id for row in self.new}
         return {commitment_id for commitment_id in ids if commitment_id in waiting}
+
+    def written(self) -> list[tuple[int, datetime, str]]:
+        """``(id, updated_at, status)`` of every commitment the unit wrote, as written (read before the commit)."""
+        return [(row.id, row.updated_at, row.status) for row in (*self.created, *self.touched)]
 
     def write(self, conn) -> None:
         if self.new:
@@ -246,6 +257,7 @@ def _mine_document(session, document: Document, speech: Speech, pledges: RegionP
         match = _same_commitment(known, item.text)
         if match is not None:
             changed = _add_evidence(match, document.id, item)
+            work.touched.append(match)
             if changed and match.id is not None:  # stored before: its fuller text is indexed again
                 completed.add(match.id)
                 if pledges is not None and not match.cited:

@@ -126,6 +126,38 @@ def test_a_pledge_said_again_is_restated_and_a_moved_one_changed(database):
     assert relations["changed"].related_id is not None
 
 
+def test_the_next_run_reads_again_only_the_pledges_others_changed(database, monkeypatch):
+    """The place's index is kept between runs and holds what a run wrote: the next run's refresh fetches none of
+    those rows again, only the one a reviewer changed since (its new status taken)."""
+    from datetime import timedelta
+
+    from monitor.commitments import pledges
+
+    monkeypatch.setattr(pledges, "SLACK", timedelta(0))  # no rows read again for being close to the last read
+    text = FILLER + "区政务服务中心要在2023年10月底前建成企业服务专区。\n确保年内新增市场主体2万户以上。"
+    store_documents(database, [_speech_record("http://gov/2023-01", text, "2023-01")])
+    cluster_documents(database)
+    mine_commitments(database)
+    store = database.engine.url.render_as_string(hide_password=False)
+    (index,) = [index for key, index in pledges._CACHE.items() if key == (store, "440310")]
+    with database.read() as session:
+        ids = session.scalars(select(Commitment.id).where(Commitment.cited.is_(False)).order_by(Commitment.id)).all()
+    assert len(ids) >= 2 and all(i in index.position for i in ids)
+    review(database, ids[0], "accept", reviewer="analyst")
+    taken: list[int] = []
+    take = pledges.RegionPledges._take
+    monkeypatch.setattr(pledges.RegionPledges, "_take", lambda self, row: (taken.append(row[1]), take(self, row)))
+    with database.read() as session:
+        pledges.refresh_cached(session, store)
+    assert taken == [ids[0]]  # the run's own rows are not read again
+    assert index.entries[index.position[ids[0]]].status == "accepted"
+    assert index.seen_id == max(ids) and pledges._CACHE[(store, "440310")] is index
+    taken.clear()
+    with database.read() as session:  # nothing changed since: nothing read
+        pledges.refresh_cached(session, store)
+    assert taken == []
+
+
 @pytest.mark.parametrize("one_run", [False, True], ids=["later run", "same unit"])
 def test_a_later_report_of_completion_is_evidence(database, one_run):
     """Also when the pledge and the report are mined in one unit of work (on PostgreSQL the pledge is not
