@@ -31,11 +31,10 @@ from storage.search import index_commitments
 
 MINED_TYPES = ("speech", "speech_report", "transcript")
 COMMITMENTS, EVENTS = Commitment.__table__, CommitmentEvent.__table__
-INSERT_COMMITMENTS = insert(COMMITMENTS).returning(COMMITMENTS.c.id, sort_by_parameter_order=True)
 NEXT_IDS = select(func.nextval(func.pg_get_serial_sequence("commitments", "id"))).select_from(
     func.generate_series(1, bindparam("n"))
 )
-ID_BLOCK = 64  # PostgreSQL: commitment ids taken from the sequence at a time
+ID_BLOCK = 64  # commitment ids taken at a time (PostgreSQL: from the sequence)
 MINED_COLUMNS = [load_only(Document.text, Document.speech_date, Document.speech_id, Document.content_hash,
                            Document.commitments_hash)]  # not the raw page  # fmt: skip
 TRANSITIONS = {
@@ -128,7 +127,7 @@ def mine_commitments(db: Database, prefetcher: Prefetcher | None = None) -> Mine
                 with db.write() as session:
                     changed: set[int] = set()  # commitments whose text is new or changed: indexed for search
                     documents, speeches, stored = _load_unit(session, unit)
-                    work = _UnitWrites(stored, deferred=session.connection().dialect.name == "postgresql")
+                    work = _UnitWrites(stored)
                     for document_id in unit:
                         document = documents.get(document_id)
                         speech = speeches.get(document.speech_id) if document and document.speech_id else None
@@ -187,17 +186,19 @@ class _UnitWrites:
     """What a unit of work of the miner writes at its end, and the speeches' commitments meanwhile.
 
     The stored commitments are ORM rows (a copy adds evidence to them); new ones are plain records (the ORM's
-    unit of work cost as much as finding them). PostgreSQL (``deferred``): new ones take ids from the sequence,
-    ``ID_BLOCK`` at a time (what a unit leaves is a gap, as a rolled-back insert leaves), and wait in memory: the
-    unit's new commitments go in with one statement at its end, then its audit-log rows with one more (a
-    statement per copy cost 0.5 ms a copy, mostly the round trips). SQLite: inserted per copy with one
-    INSERT … RETURNING (in-process statements are cheap), and a later copy of the speech reads them again."""
+    unit of work cost as much as finding them). New ones take their ids in memory and wait there: the unit's new
+    commitments go in with one statement at its end, then its audit-log rows with one more, and a later copy of
+    the speech in the unit takes them from memory. PostgreSQL takes the ids from the sequence, ``ID_BLOCK`` at a
+    time (what a unit leaves is a gap, as a rolled-back insert leaves; a statement per copy cost 0.5 ms a copy,
+    mostly the round trips); SQLite counts on from the highest stored id, read once per unit, as SQLite itself
+    numbers rows (only the miner inserts commitments, one at a time per store: ``monitor.postrun``'s lock). An
+    INSERT … RETURNING per copy had cost SQLite's miner 5 % of its process (the twelfth round)."""
 
     stored: dict[int, list]  # speech id -> its commitments so far (a speech's first copy in the unit pops them)
-    deferred: bool
     events: list[dict] = field(default_factory=list)  # audit-log rows, in order
-    new: list[SimpleNamespace] = field(default_factory=list)  # deferred: new commitments, not yet inserted
-    ids: list[int] = field(default_factory=list)  # deferred: ids taken from the sequence, not yet used
+    new: list[SimpleNamespace] = field(default_factory=list)  # new commitments, not yet inserted
+    ids: list[int] = field(default_factory=list)  # ids taken, not yet used
+    last_id: int | None = None  # the last id taken
     created: list = field(default_factory=list)  # the unit's new commitments
     touched: list = field(default_factory=list)  # commitments the unit added evidence to (new ones too)
 
@@ -208,20 +209,15 @@ class _UnitWrites:
         return list(_stored_commitments(session, [speech_id])[speech_id] if rows is None else rows)
 
     def keep(self, speech_id: int, known: list) -> None:
-        """A later copy of the speech in the unit takes ``known`` (deferred: its new ones are not stored yet)."""
-        if self.deferred:
-            self.stored[speech_id] = known
+        """A later copy of the speech in the unit takes ``known`` (its new ones are not stored yet)."""
+        self.stored[speech_id] = known
 
     def insert(self, conn, rows: list[SimpleNamespace]) -> None:
-        """Give a copy's new commitments their ids, in order; insert them now (SQLite) or at the end."""
+        """Give a copy's new commitments their ids, in order; they are inserted at the unit's end."""
         self.created.extend(rows)
-        if not self.deferred:
-            values = [{k: v for k, v in vars(row).items() if k != "id"} for row in rows]
-            for row, new_id in zip(rows, conn.execute(INSERT_COMMITMENTS, values).scalars(), strict=True):
-                row.id = new_id
-            return
         if len(self.ids) < len(rows):
-            self.ids.extend(conn.execute(NEXT_IDS, {"n": max(ID_BLOCK, len(rows) - len(self.ids))}).scalars())
+            self.ids.extend(_next_ids(conn, max(ID_BLOCK, len(rows) - len(self.ids)), self.last_id))
+            self.last_id = self.ids[-1]
         for row, new_id in zip(rows, self.ids, strict=False):
             row.id = new_id
         del self.ids[: len(rows)]
@@ -243,6 +239,16 @@ class _UnitWrites:
         if self.events:
             conn.execute(insert(EVENTS), self.events)
             self.events = []
+
+
+def _next_ids(conn, n: int, last: int | None) -> list[int]:
+    """``n`` more ids for new commitments: from the sequence (PostgreSQL), else after ``last`` (the unit's last
+    id taken), or after the highest stored id for the unit's first."""
+    if conn.dialect.name == "postgresql":
+        return list(conn.execute(NEXT_IDS, {"n": n}).scalars())
+    if last is None:
+        last = conn.scalar(select(func.max(COMMITMENTS.c.id))) or 0
+    return list(range(last + 1, last + 1 + n))
 
 
 def _mine_document(session, document: Document, speech: Speech, pledges: RegionPledges | None,
