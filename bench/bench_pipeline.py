@@ -31,6 +31,7 @@ from a copy of it, skipping the pages it already holds (``--statements`` adds wh
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import sys
@@ -259,9 +260,14 @@ class Baseline:
         return self.conn.recv()
 
     def close(self) -> None:
-        if self.conn is not None:
+        """Stop the child; one that already died (the error that ended the run is the one to see) is not waited for."""
+        if self.conn is None:
+            return
+        with contextlib.suppress(OSError):  # a broken pipe: the child is gone
             self.conn.send(None)
-            self.process.join(10)
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.terminate()
 
 
 def _extract_all(pages: list[str]) -> float:
