@@ -5,11 +5,11 @@ hits (score > 0), all of them ranked, and then the newest speeches whose title h
 word, whose title hits all score 1, the newest rows are read for them first; otherwise they come from the title
 grams (``speech_fts_title``: few rows per word, checked exactly against the title). The rest come from a walk
 of at most :data:`WINDOW` index rows newest first (``ix_speech_fts_text_newest``) that stops at the last row
-the page needs. A walked row is checked on its own: SQLite asks FTS5 about that one rowid, PostgreSQL matches
-the row's text. When the window holds too few hits (a word rarer than the cap suggests, a narrow filter, a deep
-page) or a query of several words has too many title candidates to check, :func:`broad_speech_page` returns
-``None`` and the caller ranks every hit: the pages are the same either way (tests compare them on both back
-ends), only the cost differs.
+the page needs. A walked row is checked on its own: SQLite asks FTS5 about that one rowid for a word of 1–2
+characters, and both check the row's folded text for a longer word. When the window holds too few hits (a word
+rarer than the cap suggests, a narrow filter, a deep page) or a query of several words has too many title
+candidates to check, :func:`broad_speech_page` returns ``None`` and the caller ranks every hit: the pages are the
+same either way (tests compare them on both back ends), only the cost differs.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from storage.search.query import ParsedQuery, _Sql
 
 #: newest index rows walked for the hits whose title has none of the words; SQLite checks each against FTS5
-#: (50–200 µs a row), PostgreSQL against the row's own text (≈ 13 µs)
+#: (a word of 1–2 characters: 50–200 µs a row) or its folded text, PostgreSQL against the row's own text (≈ 13 µs)
 WINDOW = {"sqlite": 200, "postgresql": 2_000}
 #: title candidates a query of several words checks against the text at most (the same costs); ×10 on
 #: PostgreSQL when a word has 3+ characters, as ranking every hit would then recheck every hit's text
@@ -56,13 +56,19 @@ def like_pattern(term: str) -> str:
 def _has_term(sql: _Sql, term: str) -> str:
     """Row ``w`` holds ``term`` in its title or text (exact, like the full path's match).
 
-    SQLite asks FTS5 about this one row (``rowid =``), so a walk stops early instead of reading every hit.
+    SQLite asks FTS5 about this one row (``rowid =``) for a word of 1–2 characters, and checks the row's folded
+    text for a longer one, so a walk stops early instead of reading every hit.
     """
     short = len(term) <= 2
     if sql.dialect == "sqlite":
-        quoted = '"' + term.replace('"', '""') + '"'
-        fts, phrase = ("speech_fts_grams", gram_match(term, "sqlite")) if short else ("speech_fts", quoted)
-        probe = f"EXISTS (SELECT 1 FROM {fts} WHERE {fts} MATCH {sql.bind(phrase)} AND rowid = w.speech_id)"
+        if short:
+            match = sql.bind(gram_match(term, "sqlite"))
+            probe = (
+                f"EXISTS (SELECT 1 FROM speech_fts_grams WHERE speech_fts_grams MATCH {match} AND rowid = w.speech_id)"
+            )
+        else:
+            probe = (f"EXISTS (SELECT 1 FROM speech_fts_body x WHERE x.speech_id = w.speech_id AND "
+                     f"{sql.contains('x.body', term)})")  # fmt: skip
         return f"({_title_has(sql, term)} OR {probe})"
     if short:
         lexeme = sql.bind(gram_match(term, "postgresql"))

@@ -7,12 +7,14 @@ canonical copy's text; for a commitment its action (scored) and text.
 SQLite (all written from Python by :func:`_replace`, no triggers)
     ``speech_fts_text`` (id, folded title, speech date, source hash) — narrow, read per hit to score and
     order; a trigger deletes it with its speech, so it also says which index rows are live;
-    ``speech_fts_body`` (id, folded title and text) — what the FTS tables hold, read only to un-index a row;
-    ``speech_fts``: contentless FTS5 ``trigram`` table over both columns, for terms of 3+ characters, matched
-    as quoted phrases; ``speech_fts_grams``: contentless FTS5 table (``detail=none``, ``ascii`` tokenizer) of
-    each row's distinct characters and character pairs, for terms of 1–2 characters that trigrams cannot
-    find. SQLite 3.40 cannot delete from a contentless table without the old tokens: they are recomputed
-    from the two plain tables, which is why those keep the folded text. Same for ``commitment_*``.
+    ``speech_fts_body`` (id, folded title and text) — what the FTS table holds, read to un-index a row and to
+    check a word of 3+ characters (``instr``); ``speech_fts_grams``: contentless FTS5 table (``detail=none``,
+    ``ascii`` tokenizer) of each row's distinct characters and character pairs, which answers words of 1–2
+    characters exactly and gives the candidates for longer ones (every pair of the word's characters), as on
+    PostgreSQL. SQLite 3.40 cannot delete from a contentless table without the old tokens: they are recomputed
+    from the two plain tables, which is why those keep the folded text. Same for ``commitment_*``. (Until
+    migration 0021, a contentless FTS5 ``trigram`` table, ``speech_fts``, found the longer words: writing it
+    was a tenth of the post-run's CPU, and searches are as fast without it; ``bench/README.md``.)
 PostgreSQL
     ``speech_fts_text`` (id, folded title, folded text, ``grams``, speech date, source hash; deleted with its
     speech by a trigger) with a GIN index on ``grams``, a ``tsvector`` of the pairs and of the characters that
@@ -52,12 +54,17 @@ FoldedAhead = Callable[[int | None, str], Folded | None]
 KINDS = {"speech": ("speeches", "title", "body"), "commitment": ("commitments", "action", "text")}
 
 
+def trigram_ddl(kind: str) -> str:
+    """SQLite's trigram table of a kind's two folded columns (migration 0008 until 0021; 0021's downgrade)."""
+    _, a, b = KINDS[kind]
+    return f"CREATE VIRTUAL TABLE {kind}_fts USING fts5({a}, {b}, content='', tokenize='trigram case_sensitive 1')"
+
+
 def _sqlite_ddl(kind: str, table: str, a: str, b: str) -> list[str]:
     return [
         f"CREATE TABLE {kind}_fts_text ({kind}_id INTEGER PRIMARY KEY, {a} TEXT NOT NULL, speech_date VARCHAR(10), "
         "source_hash VARCHAR(40))",
         f"CREATE TABLE {kind}_fts_body ({kind}_id INTEGER PRIMARY KEY, {a} TEXT NOT NULL, {b} TEXT NOT NULL)",
-        f"CREATE VIRTUAL TABLE {kind}_fts USING fts5({a}, {b}, content='', tokenize='trigram case_sensitive 1')",
         f"CREATE VIRTUAL TABLE {kind}_fts_grams USING fts5("
         "grams, content='', detail=none, columnsize=0, tokenize='ascii')",
         f"CREATE TRIGGER {table}_fts_forget AFTER DELETE ON {table} BEGIN "
@@ -252,10 +259,6 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, st
         ).all()  # fmt: skip
         if previous:
             conn.execute(
-                text(f"INSERT INTO {kind}_fts({kind}_fts, rowid, {a}, {b}) VALUES ('delete', :id, :a, :b)"),
-                [{"id": r[0], "a": r[1], "b": r[2]} for r in previous],
-            )
-            conn.execute(
                 text(f"INSERT INTO {kind}_fts_grams({kind}_fts_grams, rowid, grams) VALUES ('delete', :id, :grams)"),
                 [{"id": r[0], "grams": gram_string(r[1], r[2])} for r in previous],
             )
@@ -273,7 +276,6 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, st
         params,
     )
     conn.execute(text(f"INSERT INTO {kind}_fts_body ({kind}_id, {a}, {b}) VALUES (:id, :a, :b)"), params)
-    conn.execute(text(f"INSERT INTO {kind}_fts(rowid, {a}, {b}) VALUES (:id, :a, :b)"), params)
     conn.execute(text(f"INSERT INTO {kind}_fts_grams(rowid, grams) VALUES (:id, :grams)"), params)
     if kind == "speech":
         conn.execute(text("INSERT INTO speech_fts_title(rowid, grams) VALUES (:id, :title)"),
@@ -344,7 +346,7 @@ def rebuild(conn: Connection) -> tuple[int, int]:
         else:
             for suffix in ("_fts_text", "_fts_body"):
                 conn.exec_driver_sql(f"DELETE FROM {kind}{suffix}")
-            for suffix in ("_fts", "_fts_grams", "_fts_title") if kind == "speech" else ("_fts", "_fts_grams"):
+            for suffix in ("_fts_grams", "_fts_title") if kind == "speech" else ("_fts_grams",):
                 conn.exec_driver_sql(f"INSERT INTO {kind}{suffix}({kind}{suffix}) VALUES ('delete-all')")
     speeches = conn.exec_driver_sql("SELECT id FROM speeches ORDER BY id").scalars().all()
     commitments = conn.exec_driver_sql("SELECT id FROM commitments ORDER BY id").scalars().all()

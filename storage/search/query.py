@@ -8,8 +8,9 @@ Grammar (deliberately small; nothing typed is ever passed to FTS5 or ``LIKE`` as
 - ``"…"`` (or “…”) keeps a phrase whole: ``"1.5亿"`` matches ``1.5亿`` and ``1、5亿`` but not ``15亿``.
 - Matching is on the folded form (:func:`storage.search.fold.fold`): traditional and simplified script, full-
   and half-width, upper and lower case, and punctuation differences do not matter.
-- A word of any length works: 1–2 characters go to the gram index; 3+ to the trigram index on SQLite, and to
-  the gram index with a ``LIKE`` check on PostgreSQL.
+- A word of any length works: 1–2 characters are answered by the gram index; 3+ find their candidates there
+  (every pair of the word's characters), which a check of the folded text confirms (``instr`` on SQLite,
+  ``LIKE`` on PostgreSQL).
 - The query is cut to :data:`MAX_QUERY_CHARS` characters and :data:`MAX_TERMS` words, with a notice.
 - An empty query lists by the filters alone (newest first); a query with nothing searchable in it
   (only punctuation or operators) is a :class:`QueryError`.
@@ -266,25 +267,22 @@ def _commitment_conditions(sql: _Sql, f: SearchFilters, c: str = "c") -> None:
 def _matches(sql: _Sql, parsed: ParsedQuery, kind: str, a: str, b: str) -> str:
     """The folded-text rows (alias ``t``) holding every term in column ``a`` or ``b``, as a FROM clause.
 
-    SQLite: the FTS5 results drive the query, in rowid order, so a ``LIMIT`` stops them early (``CROSS JOIN``
-    fixes the join order; left to itself the planner may walk a filter's index and probe the match list for
-    every row; an ``INTERSECT`` of the two lists would read both whole). PostgreSQL: the grams of every term
-    (:func:`term_grams`) from the GIN index of the gram ``tsvector``, exact for 1–2 characters, and a ``LIKE``
-    check of the row for longer terms, in a subquery (``OFFSET 0``) so that a filter's join cannot turn them
-    into a check of every row's TOASTed text.
+    Both ask the gram index for the grams of every term (:func:`term_grams`): exact for 1–2 characters, and the
+    candidates of longer terms, whose folded columns are then checked. SQLite: the FTS5 results drive the query,
+    in rowid order, so a ``LIMIT`` stops them early (``CROSS JOIN`` fixes the join order; left to itself the
+    planner may walk a filter's index and probe the match list for every row), and a candidate's title, then
+    its text (``x``, read only then) are checked with ``instr``. PostgreSQL: the GIN index of the gram
+    ``tsvector``, and a ``LIKE`` check of the row, in a subquery (``OFFSET 0``) so that a filter's join cannot
+    turn them into a check of every row's TOASTed text.
     """
-    if sql.dialect == "sqlite":
-        grams = " AND ".join(gram_match(term, "sqlite") for term in parsed.short_terms)
-        if not parsed.long_terms:
-            sql.where += [f"m.{kind}_fts_grams MATCH {sql.bind(grams)}", f"t.{kind}_id = m.rowid"]
-            return f"{kind}_fts_grams m CROSS JOIN {kind}_fts_text t"
-        phrases = " AND ".join('"' + term.replace('"', '""') + '"' for term in parsed.long_terms)
-        sql.where += [f"m.{kind}_fts MATCH {sql.bind(phrases)}", f"t.{kind}_id = m.rowid"]
-        if grams:  # the gram list is read once (cheap: no positions) and the trigram hits stream past it
-            sql.where.append(f"+m.rowid IN (SELECT rowid FROM {kind}_fts_grams WHERE {kind}_fts_grams MATCH "
-                             f"{sql.bind(grams)})")  # fmt: skip
-        return f"{kind}_fts m CROSS JOIN {kind}_fts_text t"
     lexemes = sorted(set().union(*(term_grams(term) for term in parsed.terms)))
+    if sql.dialect == "sqlite":
+        grams = " AND ".join(gram_match(g, "sqlite") for g in lexemes)
+        sql.where += [f"m.{kind}_fts_grams MATCH {sql.bind(grams)}", f"t.{kind}_id = m.rowid"]
+        for term in parsed.long_terms:  # the grams only say a longer term may be there
+            sql.where.append(f"({sql.contains(f't.{a}', term)} OR EXISTS (SELECT 1 FROM {kind}_fts_body x "
+                             f"WHERE x.{kind}_id = t.{kind}_id AND {sql.contains(f'x.{b}', term)}))")  # fmt: skip
+        return f"{kind}_fts_grams m CROSS JOIN {kind}_fts_text t"
     query = " & ".join(gram_match(g, "postgresql") for g in lexemes)
     matched = [f"t.grams @@ CAST({sql.bind(query)} AS tsquery)"]
     for term in parsed.long_terms:  # the grams only say a longer term may be there

@@ -131,7 +131,7 @@ def test_sqlite_search_tables_merge_8_segments_at_a_time_and_a_rebuild_keeps_it(
     """Migration 0015: FTS5 ``automerge`` 8 (4 by default) on every search table, kept by ``rebuild``."""
     from storage.search import index
 
-    tables = ("speech_fts", "speech_fts_grams", "speech_fts_title", "commitment_fts", "commitment_fts_grams")
+    tables = ("speech_fts_grams", "speech_fts_title", "commitment_fts_grams")
     db = Database(sqlite_url)
     try:
         for _ in range(2):
@@ -142,6 +142,41 @@ def test_sqlite_search_tables_merge_8_segments_at_a_time_and_a_rebuild_keeps_it(
                 index.rebuild(conn)
     finally:
         db.close()
+
+
+def test_sqlite_trigram_tables_go_with_0021_and_come_back_filled_on_downgrade(sqlite_url):
+    """0021 drops SQLite's FTS5 trigram tables (the grams and an ``instr`` check answer every search); its
+    downgrade builds them again from the folded text kept in the body tables, with 0015's merge setting, so the
+    code before finds what is stored; searches answer the same before and after."""
+    from alembic import command
+
+    from monitor.query import search_commitments, search_speeches
+    from tests.storage.search_corpus import populate
+
+    def trigram_tables(conn) -> set[str]:
+        names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE name IN ('speech_fts', 'commitment_fts')")
+        return set(names.scalars())
+
+    with Database(sqlite_url) as db:
+        ids = populate(db)
+        hits = {word: [h.speech_id for h in search_speeches(db, word).hits] for word in ("营商环境", "不见面审批")}
+        assert hits["营商环境"] and hits["不见面审批"] == [ids["huzhou"]]
+        config = migrate.alembic_config()
+        with db.engine.begin() as conn:
+            assert trigram_tables(conn) == set()
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0020")
+            assert trigram_tables(conn) == {"speech_fts", "commitment_fts"}
+            phrase = "SELECT rowid FROM speech_fts WHERE speech_fts MATCH '\"不见面审批\"'"
+            assert conn.exec_driver_sql(phrase).scalars().all() == [ids["huzhou"]]
+            assert conn.exec_driver_sql("SELECT count(*) FROM commitment_fts WHERE commitment_fts MATCH "
+                                        "'\"标准地\"'").scalar_one() == 1  # fmt: skip
+            setting = "SELECT v FROM speech_fts_config WHERE k = 'automerge'"
+            assert conn.exec_driver_sql(setting).scalar_one() == 8
+            command.upgrade(config, "head")
+            assert trigram_tables(conn) == set()
+        assert {word: [h.speech_id for h in search_speeches(db, word).hits] for word in hits} == hits
+        assert search_commitments(db, "标准地").total == 1
 
 
 def test_postgresql_trigram_indexes_go_with_0016_and_come_back_on_downgrade(postgres_url):

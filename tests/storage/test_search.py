@@ -155,6 +155,36 @@ def test_postgresql_finds_long_words_through_the_grams_index(postgres_url):
         assert "ix_speech_fts_grams" in plan
 
 
+def test_a_long_word_is_checked_against_the_text_not_only_its_pairs(database):
+    """Both back ends find a word of 3+ characters through its pairs (SQLite since migration 0021, PostgreSQL since
+    0016) and check the text: a speech holding every pair of 营商环境 but not the word is no hit, in the ranked
+    path or the broad one (a cap of 1 makes every search broad), nor is a commitment; the word in the title is."""
+    ids = populate(database)
+    pairs = "营商商环环境"  # 营商, 商环, 环境: every pair of the word, never the word
+    store_documents(database, [record("http://tpl.example/pairs", f"同志们：{pairs}。", "template", False, "对照", {}),
+                               record("http://tpl.example/titled", "同志们：今天开会。", "template", False,
+                                      "营商环境专题会", {})])  # fmt: skip
+    now = datetime.now(UTC)
+    with database.write() as session:
+        for key, url in (("pairs", "http://tpl.example/pairs"), ("titled", "http://tpl.example/titled")):
+            speech = Speech(created_at=now, updated_at=now, copies=0)
+            session.add(speech)
+            session.flush()
+            session.scalar(select(Document).where(Document.url == url)).speech_id = speech.id
+            session.flush()
+            refresh_speech(session, speech.id)
+            ids[key] = speech.id
+        session.add(Commitment(speech_id=ids["pairs"], key="pairs-0", text=f"要{pairs}", action=pairs, status="new",
+                               flagged=True, created_at=now, updated_at=now))  # fmt: skip
+        refresh_commitment_index(session, ids["pairs"])
+    for cap in (1_000, 1):
+        found = {h.speech_id for h in search_speeches(database, "营商环境", limit=5, total_cap=cap).hits}
+        assert found == {ids[key] for key in ("huzhou", "shenzhen", "notice", "titled")}, cap  # not "pairs"
+        assert ids["pairs"] in {h.speech_id for h in search_speeches(database, "商商环", total_cap=cap).hits}
+    assert search_commitments(database, "营商环境").total == 0
+    assert search_commitments(database, "商商环").total == 1
+
+
 def test_query_grammar():
     assert parse_query("融资 AND 审批").terms == ("融资", "审批")
     assert parse_query("融资 AND 审批").notices
