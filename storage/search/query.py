@@ -264,14 +264,16 @@ def _commitment_conditions(sql: _Sql, f: SearchFilters, c: str = "c") -> None:
         sql.where.append(f"{c}.deadline <= {sql.bind(end[1])}")
 
 
-def _matches(sql: _Sql, parsed: ParsedQuery, kind: str, a: str, b: str) -> str:
+def _matches(sql: _Sql, parsed: ParsedQuery, kind: str, a: str, b: str, row: str | None = None) -> str:
     """The folded-text rows (alias ``t``) holding every term in column ``a`` or ``b``, as a FROM clause.
 
     Both ask the gram index for the grams of every term (:func:`term_grams`): exact for 1–2 characters, and the
     candidates of longer terms, whose folded columns are then checked. SQLite: the FTS5 results drive the query,
     in rowid order, so a ``LIMIT`` stops them early (``CROSS JOIN`` fixes the join order; left to itself the
     planner may walk a filter's index and probe the match list for every row), and a candidate's title, then
-    its text (``x``, read only then) are checked with ``instr``. PostgreSQL: the GIN index of the gram
+    its text (``x``, read only then) are checked with ``instr``; ``row``, the key of a table the caller joins
+    to filter (``s.id``), makes the text check wait for that table's filters (SQLite checks a condition in the
+    innermost table it names, after the simple ones). PostgreSQL: the GIN index of the gram
     ``tsvector``, and a ``LIKE`` check of the row, in a subquery (``OFFSET 0``) so that a filter's join cannot
     turn them into a check of every row's TOASTed text.
     """
@@ -280,8 +282,8 @@ def _matches(sql: _Sql, parsed: ParsedQuery, kind: str, a: str, b: str) -> str:
         grams = " AND ".join(gram_match(g, "sqlite") for g in lexemes)
         sql.where += [f"m.{kind}_fts_grams MATCH {sql.bind(grams)}", f"t.{kind}_id = m.rowid"]
         for term in parsed.long_terms:  # the grams only say a longer term may be there
-            sql.where.append(f"({sql.contains(f't.{a}', term)} OR EXISTS (SELECT 1 FROM {kind}_fts_body x "
-                             f"WHERE x.{kind}_id = t.{kind}_id AND {sql.contains(f'x.{b}', term)}))")  # fmt: skip
+            text_has = f"EXISTS (SELECT 1 FROM {kind}_fts_body x WHERE x.{kind}_id = {row or f't.{kind}_id'} AND "
+            sql.where.append(f"({sql.contains(f't.{a}', term)} OR {text_has}{sql.contains(f'x.{b}', term)}))")
         return f"{kind}_fts_grams m CROSS JOIN {kind}_fts_text t"
     query = " & ".join(gram_match(g, "postgresql") for g in lexemes)
     matched = [f"t.grams @@ CAST({sql.bind(query)} AS tsquery)"]
@@ -326,7 +328,8 @@ def speech_hits(
     if parsed.browse:
         source, key, dated = "speeches s", "s.id", "s"
     else:
-        source, key, dated = _matches(sql, parsed, "speech", "title", "body"), "t.speech_id", "t"
+        row = "s.id" if filtered else None  # the filters first: a text is read only for the speeches they keep
+        source, key, dated = _matches(sql, parsed, "speech", "title", "body", row), "t.speech_id", "t"
         if filtered:  # filters on the speech: join it (the index row carries the date, so only then)
             source += " CROSS JOIN speeches s"
             sql.where.append("s.id = t.speech_id")
@@ -347,7 +350,7 @@ def commitment_hits(
     if parsed.browse:
         source = "commitments c LEFT JOIN speeches s ON s.id = c.speech_id"
     else:
-        source = _matches(sql, parsed, "commitment", "action", "text") + " CROSS JOIN commitments c"
+        source = _matches(sql, parsed, "commitment", "action", "text", "c.id") + " CROSS JOIN commitments c"
         source += " LEFT JOIN speeches s ON s.id = c.speech_id"
         sql.where.append("c.id = t.commitment_id")
     score = _score(sql, parsed, "t.action")
