@@ -14,8 +14,10 @@ Two kinds of pure work go to the worker:
 
 A result is used only for the exact inputs it was computed from (text hash; date and organization for
 commitments); otherwise the loop computes it again. So the output is the same as computing in the loop, only
-sooner. At most ``IN_FLIGHT`` jobs are queued at the worker, texts before commitments, so a text job never
-waits behind a long queue of commitment jobs.
+sooner. A few jobs are queued at the worker at most, texts before commitments, so a text job never waits
+behind a long queue of commitment jobs. When the mining loop would wait for the worker, it takes back the
+newest job the worker has not started and extracts it itself meanwhile (:meth:`Prefetcher.take`): the work
+balances between the two processes whichever is faster.
 
 Small runs (fewer than ``MIN_DOCUMENTS`` documents: the tests, a scheduled run of a few new pages) compute in
 the loop, since starting a worker costs 1–2 s of CPU; once started, the worker is kept for later runs of this
@@ -151,8 +153,9 @@ class Prefetcher:
         self.next = 0
         self.jobs: dict[int, Future] = {}  # document id -> the job extracting it
         self.batches: dict[Future, list[int]] = {}  # mining jobs not yet collected
+        self.inputs: dict[Future, list[MiningInput]] = {}  # their inputs, to extract here if taken back
         self.done: dict[int, Found] = {}
-        self.ahead = self.again = 0
+        self.ahead = self.again = self.taken_back = 0
         self.texts: list[int] = []  # documents planned for clustering, in order
         self.text_position: dict[int, int] = {}
         self.text_next = 0  # next position to submit
@@ -170,8 +173,9 @@ class Prefetcher:
 
     def close(self, failed: bool = False) -> None:
         if self.pool is not None:
-            log.info("commitments of %d copies extracted ahead in a worker, %d again in the loop; %d texts"
-                     " prepared ahead", self.ahead, self.again, self.texts_ahead)  # fmt: skip
+            log.info("commitments of %d copies extracted ahead (%d of them taken back from the worker), %d again in"
+                     " the loop; %d texts prepared ahead", self.ahead, self.taken_back, self.again,
+                     self.texts_ahead)  # fmt: skip
             # the worker is kept for the next run (monitor.workers): it drops this run's queue, and the jobs it
             # already holds end here, so that nothing of this run's keeps a core busy after it
             started = [job for job in [*self.batches, *self.text_jobs] if not job.cancel()]
@@ -182,6 +186,7 @@ class Prefetcher:
             self.pool = None
         self.jobs.clear()
         self.batches.clear()
+        self.inputs.clear()
         self.done.clear()
         self.text_jobs.clear()
         self.prepared.clear()
@@ -261,38 +266,58 @@ class Prefetcher:
         return extract_commitments(text, speech_date, organization=organization)
 
     def take(self, document_id: int) -> Found | None:
-        """What the worker found for a copy (waiting for it), or None if it was not planned."""
+        """What the worker found for a copy (waiting for it), or None if it was not planned. Instead of waiting
+        idle, this process extracts the newest jobs the worker has not started (:meth:`_take_back`)."""
         found = self.done.pop(document_id, None)
         job = self.jobs.get(document_id)
         if found is None and job is not None:
-            try:
-                job.result()
-            except Exception:  # a broken worker costs the head start, not the run: the loop extracts itself
-                log.warning("commitment extraction in the worker failed; extracting in this process", exc_info=True)
-                self.close(failed=True)
-                return None
-            self._collect()
+            while not job.done() and self._take_back():
+                pass
+            if not job.cancelled():  # else it was taken back, this copy's included
+                try:
+                    job.result()
+                except Exception:  # a broken worker costs the head start, not the run: the loop extracts itself
+                    log.warning("commitment extraction in the worker failed; extracting in this process",
+                                exc_info=True)  # fmt: skip
+                    self.close(failed=True)
+                    return None
+                self._collect()
             found = self.done.pop(document_id, None)
         elif found is None:  # the loop got here first: the worker skips what the loop has passed
             self.next = max(self.next, self.queued.get(document_id, -1) + 1)
         self._feed()
         return found
 
+    def _take_back(self) -> bool:
+        """Cancel the newest mining job the worker has not started and extract it here; False if there is none."""
+        for job in reversed(list(self.batches)):
+            if job.cancel():
+                ids = self.batches.pop(job)
+                for other in ids:
+                    self.jobs.pop(other, None)
+                self._store(extract_batch(self.inputs.pop(job), self.chars))
+                self.taken_back += len(ids)
+                return True
+        return False
+
+    def _store(self, results: list[tuple[int, tuple, list[Commitment], dict[str, Folded]]]) -> None:
+        for other, key, commitments, folded in results:
+            self.done[other] = (key, commitments)
+            for text, form in folded.items():
+                self.folded_texts[text] = form
+                self.folded_texts.move_to_end(text)
+        while len(self.folded_texts) > FOLDED_KEPT:
+            self.folded_texts.popitem(last=False)
+
     def _collect(self) -> None:
         """Move the results of finished jobs to where the loops look for them."""
         for job in [job for job in self.batches if job.done()]:
             ids = self.batches.pop(job)
+            self.inputs.pop(job, None)
             for other in ids:
                 self.jobs.pop(other, None)
-            if job.exception() is not None:
-                continue  # take() reports it when the loop reaches one of these copies
-            for other, key, commitments, folded in job.result():
-                self.done[other] = (key, commitments)
-                for text, form in folded.items():
-                    self.folded_texts[text] = form
-                    self.folded_texts.move_to_end(text)
-            while len(self.folded_texts) > FOLDED_KEPT:
-                self.folded_texts.popitem(last=False)
+            if job.exception() is None:  # else take() reports it when the loop reaches one of these copies
+                self._store(job.result())
         for job, last in list(self.text_jobs.items()):
             if last < self.text_cursor and job.cancel():  # clustering passed these while the job waited
                 del self.text_jobs[job]
@@ -336,8 +361,10 @@ class Prefetcher:
             return False
         ids = self.queue[self.next : self.next + BATCH]
         self.next += len(ids)
-        future = self.pool.submit(extract_batch, read_inputs(self.db, ids), self.chars)
+        inputs = read_inputs(self.db, ids)
+        future = self.pool.submit(extract_batch, inputs, self.chars)
         self.batches[future] = ids
+        self.inputs[future] = inputs
         for document_id in ids:
             self.jobs[document_id] = future
         return True

@@ -77,7 +77,8 @@ def test_mining_with_a_worker_stores_what_mining_in_the_loop_stores(tmp_path, mo
     assert len(in_loop) > 300 and with_worker == in_loop
     assert worker_counts == loop_counts
     assert sum(submitted) == worker_counts.documents  # every copy went through the worker, none twice
-    logged = re.search(r"of (\d+) copies extracted ahead in a worker, (\d+) again", caplog.text)
+    logged = re.search(r"of (\d+) copies extracted ahead \(\d+ of them taken back from the worker\), (\d+) again",
+                       caplog.text)  # fmt: skip
     ahead, again = map(int, logged.groups())
     assert ahead + again == worker_counts.documents and ahead >= 0.9 * worker_counts.documents  # the guesses held
 
@@ -110,6 +111,47 @@ def test_inputs_are_read_with_the_speech_date_before_the_copy_date(database):
                                                                             organization="某区人民政府"))  # fmt: skip
     (item,) = [i for i in prefetch.read_inputs(database, [document_id]) if i.document_id == document_id]
     assert (item.speech_date, item.organization) == ("2018-05", "某区人民政府")
+
+
+def test_the_loop_takes_back_the_jobs_the_worker_has_not_started_instead_of_waiting(database, monkeypatch):
+    """The worker is busy (a job that holds it): the loop cancels the queued jobs, newest first, and extracts them
+    itself, with the inputs read for the worker, instead of waiting; every copy is then answered from what was
+    extracted ahead, exactly as the loop would extract it, and nothing is extracted twice."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(prefetch, "BATCH", 2)
+    store_documents(database, gold_records()[:8])
+    with database.read() as session:
+        ids = list(session.scalars(select(Document.id).order_by(Document.id)))
+    inputs = {item.document_id: item for item in prefetch.read_inputs(database, ids)}
+    ahead = prefetch.Prefetcher(database, workers=1)
+    ahead.pool = ThreadPoolExecutor(1)  # a worker that runs jobs in order, one at a time, like the process pool
+    release = threading.Event()
+    holding = ahead.pool.submit(release.wait)  # the worker is busy: the mining jobs queue behind this
+    deadline = threading.Timer(10, release.set)  # a loop that waits fails below instead of hanging
+    deadline.start()
+    try:
+        ahead.plan(ids)
+        queued = [job for job in ahead.batches if not job.running()]
+        assert len(queued) == len(ahead.batches) >= 4
+        first = inputs[ids[0]]
+        found = ahead.commitments(first.document_id, first.text, first.speech_date, first.organization)
+        assert found == extract_commitments(first.text, first.speech_date, organization=first.organization)
+        assert all(job.cancelled() for job in queued) and ahead.taken_back == 2 * len(queued)
+        release.set()
+        for document_id in ids[1:]:
+            item = inputs[document_id]
+            assert ahead.commitments(document_id, item.text, item.speech_date, item.organization) == (
+                extract_commitments(item.text, item.speech_date, organization=item.organization))  # fmt: skip
+        assert (ahead.ahead, ahead.again) == (len(ids), 0)
+    finally:
+        deadline.cancel()
+        release.set()
+        holding.result()
+        ahead.pool.shutdown()
+        ahead.pool = None
+        ahead.close()
 
 
 def test_the_worker_count_comes_from_the_environment(monkeypatch):
