@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import load_only
 
 from monitor.commitments.extract import FUTURE_CUE
@@ -25,6 +25,7 @@ from monitor.commitments.pledges import (
 )
 from monitor.commitments.prefetch import Prefetcher
 from monitor.extract.script import matching_text, to_simplified
+from storage.bulk import insert_rows
 from storage.database import Database
 from storage.models import Commitment, CommitmentEvent, Document, Speech
 from storage.search import index_commitments
@@ -233,11 +234,12 @@ class _UnitWrites:
         return [(row.id, row.updated_at, row.status) for row in (*self.created, *self.touched)]
 
     def write(self, conn) -> None:
+        """The unit's new commitments, then their audit-log rows (PostgreSQL: a ``COPY`` each, :mod:`storage.bulk`)."""
         if self.new:
-            conn.execute(insert(COMMITMENTS), [vars(row) for row in self.new])
+            insert_rows(conn, COMMITMENTS, [vars(row) for row in self.new])
             self.new = []
         if self.events:
-            conn.execute(insert(EVENTS), self.events)
+            insert_rows(conn, EVENTS, self.events)
             self.events = []
 
 
