@@ -14,8 +14,8 @@ Two kinds of pure work go to the worker:
 
 A result is used only for the exact inputs it was computed from (text hash; date and organization for
 commitments); otherwise the loop computes it again. So the output is the same as computing in the loop, only
-sooner. A few jobs are queued at the worker at most, texts before commitments, so a text job never waits
-behind a long queue of commitment jobs. When the mining loop would wait for the worker, it takes back the
+sooner. A few jobs are queued at the worker at most (``QUEUED``), texts before commitments, so a text job never
+waits behind a long queue of commitment jobs. When the mining loop would wait for the worker, it takes back the
 newest job the worker has not started and extracts it itself meanwhile (:meth:`Prefetcher.take`): the work
 balances between the two processes whichever is faster.
 
@@ -51,6 +51,10 @@ BATCH = 25  # copies per job sent to the worker
 WINDOW = 2000  # copies extracted ahead and not yet taken, at most (bounds the memory results hold)
 TEXTS_AHEAD = 400  # documents' texts prepared ahead of clustering, at most
 FOLDED_KEPT = 20_000  # folded commitment texts kept for the search index, at most
+#: jobs queued beyond one per worker: enough work for the worker while a clustering chunk writes and commits
+#: (3 left it idle a fifth of clustering's time, ``bench/README.md``); a text job queued last is still needed
+#: only ``TEXTS_AHEAD`` documents later, and the mining loop takes back what the worker has not started
+QUEUED = 7
 Found = tuple[tuple, list[Commitment]]  # (inputs key, commitments)
 
 
@@ -339,7 +343,7 @@ class Prefetcher:
             return
         self._collect()
         try:
-            while len(self.batches) + len(self.text_jobs) < self.workers + 3:  # a short queue: texts go first
+            while len(self.batches) + len(self.text_jobs) < self.workers + QUEUED:  # texts go first
                 if not (self._submit_texts() or self._submit_commitments()):
                     break
         except Exception:  # a broken pool: the loops compute for themselves
