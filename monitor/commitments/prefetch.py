@@ -224,8 +224,9 @@ class Prefetcher:
             self.pool = shared_pool("mining", self.workers)
         return True
 
-    def fingerprint(self, document_id: int, text: str) -> Fingerprint:
-        """The document's fingerprint: prepared ahead when ready for this text, else computed now."""
+    def fingerprint(self, document_id: int, text: str, computed: Fingerprint | None = None) -> Fingerprint:
+        """The document's fingerprint: prepared ahead when ready for this text, else ``computed`` (the caller's,
+        of this text) or computed now."""
         position = self.text_position.get(document_id)
         if position is not None:
             self.text_cursor = max(self.text_cursor, position + 1)
@@ -235,7 +236,7 @@ class Prefetcher:
             self.texts_ahead += 1
             return ready.fingerprint
         self.prepared.pop(document_id, None)
-        return fingerprint(text)
+        return computed if computed is not None else fingerprint(text)
 
     @property
     def working(self) -> bool:
