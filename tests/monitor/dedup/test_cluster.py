@@ -216,3 +216,40 @@ def test_new_documents_of_a_chunk_cost_one_key_read_and_one_update(database):
         pairs = session.execute(select(Document.id, Document.speech_id).order_by(Document.id)).all()
         speeches = set(session.scalars(select(Speech.id)))
     assert {speech for _, speech in pairs} == speeches and len(speeches) == len(distinct)
+
+
+def test_a_chunk_reads_its_stored_keys_together_when_the_worker_has_nothing_ready(database):
+    """The worker is busy (a job holds it), so no fingerprint is ready: the chunk computes them up front and reads
+    the stored paragraph keys of all its documents together, never one document's at a time, and clusters as
+    without a worker (the copy joins the original)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import event
+
+    from monitor.commitments.prefetch import Prefetcher
+
+    full = body("p06")
+    store_documents(database, [record("http://gov/p06", full, kind="gov"), record("http://tpl/p07", body("p07"))])
+    cluster_documents(database)  # stored keys for the next chunk to find
+    store_documents(database, [record("http://tpl/p06-copy", full), record("http://tpl/p05", body("p05"))])
+    statements: list[str] = []
+    listen = (database.engine, "before_cursor_execute", lambda _c, _u, statement, *_: statements.append(statement))
+    ahead = Prefetcher(database, workers=1)
+    ahead.pool = ThreadPoolExecutor(1)  # a worker that is never free during the run
+    release = threading.Event()
+    holding = ahead.pool.submit(release.wait)
+    event.listen(*listen)
+    try:
+        cluster_documents(database, ahead=ahead)
+    finally:
+        event.remove(*listen)
+        release.set()
+        holding.result()
+        ahead.pool.shutdown(cancel_futures=True)
+        ahead.pool = None
+        ahead.close()
+    grouped = [s for s in statements if "paragraph" in s.lower() and "HAVING" in s.upper()]
+    assert grouped == []  # the per-document query (SHARING) was never needed
+    ids = speech_ids(database)
+    assert ids["http://tpl/p06-copy"] == ids["http://gov/p06"] != ids["http://tpl/p05"]
