@@ -195,6 +195,14 @@ _NEEDS = {
     "urgency": (),
 }
 _NEEDING = {kind: re.compile("|".join(words)) if words else None for kind, words in _NEEDS.items()}
+_ANY_TOKEN = re.compile("|".join([*(w for words in _NEEDS.values() for w in words), *URGENCY_WORDS]))
+
+
+def may_hold_deadline(text: str) -> bool:
+    """Whether the text holds a word some deadline cannot do without (``_NEEDS``, or an urgency word). Without
+    one, no text made of it and words holding none either (``"要在" + clause``) has a deadline: cheaper to ask
+    than to scan (the text is read as scanned: full-width and compatibility forms folded)."""
+    return _ANY_TOKEN.search(normalise(text)) is not None
 
 
 def scan_tokens(text: str) -> list[_Token]:

@@ -13,7 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 
-from monitor.commitments.deadline import BEFORE_SPEECH, Deadline, find_deadline, find_deadlines
+from monitor.commitments.deadline import BEFORE_SPEECH, Deadline, find_deadline, find_deadlines, may_hold_deadline
 from monitor.commitments.quantity import find_quantities
 from monitor.extract.script import to_simplified
 
@@ -363,7 +363,7 @@ def _deadline(clause: str, when: date | None):
     """The clause's deadline; bare 二季度 / 上半年 / 全年 count when they open a pledge clause."""
     dated = [d for d in find_deadlines(clause, when) if d.date is not None]
     deadline = max(dated, key=lambda d: PRECISION_RANK.get(d.precision, 0)) if dated else find_deadline(clause, when)
-    if deadline is None:
+    if deadline is None and may_hold_deadline(clause):  # else "要在" + clause holds none either
         cued = find_deadline("要在" + clause, when)
         if cued is not None and cued.start >= 2:
             deadline = replace(cued, start=cued.start - 2, end=cued.end - 2)

@@ -41,8 +41,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, bindparam, text
 
+from storage.bulk import insert_rows
 from storage.search.fold import Folded, fold, gram_string, index_grams, merged_grams, stores_every_char
 
 BATCH = 500
@@ -52,6 +53,21 @@ FoldedAhead = Callable[[int | None, str], Folded | None]
 
 #: kind -> (base table, scored column, other column)
 KINDS = {"speech": ("speeches", "title", "body"), "commitment": ("commitments", "action", "text")}
+
+
+def _pg_table(name: str, *columns: Column) -> Table:
+    """A PostgreSQL search table as :func:`storage.bulk.insert_rows` writes it (``grams``: a ``tsvector`` literal,
+    read by the column's input function as a cast would; the tables themselves come from :func:`_pg_ddl`)."""
+    return Table(name, _PG_TABLES, *columns)
+
+
+_PG_TABLES = MetaData()
+PG_TEXT_TABLES = {
+    kind: _pg_table(f"{kind}_fts_text", Column(f"{kind}_id", Integer), Column(a, Text), Column(b, Text),
+                    Column("grams", Text), Column("speech_date", String), Column("source_hash", String))
+    for kind, (_, a, b) in KINDS.items()
+}  # fmt: skip
+PG_TITLE_TABLE = _pg_table("speech_fts_title", Column("speech_id", Integer), Column("grams", Text))
 
 
 def trigram_ddl(kind: str) -> str:
@@ -211,8 +227,14 @@ def _lexemes(found: str) -> str:
 
 
 def _row_grams(scored: str, other: str, known: str | None, chars: bool) -> str:
-    """The ``gram_string`` of a row's two folded columns; ``known``: the other column's, computed ahead."""
-    return merged_grams(scored, known, chars) if known is not None else gram_string(scored, other, chars=chars)
+    """The ``gram_string`` of a row's two folded columns; ``known``: the other column's, computed ahead.
+
+    A scored column found whole in the other (a commitment's action cut from its text) adds nothing: each of its
+    pairs is a pair there, each character that starts one of its pairs starts one there, and each of its last
+    characters either ends a word there or starts a pair there."""
+    if known is None:
+        return gram_string(scored, other, chars=chars)
+    return known if scored in other else merged_grams(scored, known, chars)
 
 
 def _in(statement: str, name: str = "ids"):
@@ -237,17 +259,13 @@ def _replace(conn: Connection, kind: str, rows: Iterable[tuple[int, str, str, st
         stale = [row[0] for row in changed if row[0] in old]
         if stale:
             conn.execute(_in(f"DELETE FROM {kind}_fts_text WHERE {kind}_id IN :ids"), {"ids": stale})
-        conn.execute(
-            text(f"INSERT INTO {kind}_fts_text ({kind}_id, {a}, {b}, grams, speech_date, source_hash) "
-                 f"VALUES (:id, :a, :b, CAST(:grams AS tsvector), :date, :hash)"),
-            [{"id": key, "a": x, "b": y, "grams": _lexemes(_row_grams(x, y, known, chars)), "date": date,
-              "hash": digest} for key, x, y, digest, date, known in changed],
-        )  # fmt: skip
+        insert_rows(conn, PG_TEXT_TABLES[kind], [  # PostgreSQL: one COPY (storage.bulk), not an INSERT per row
+            {f"{kind}_id": key, a: x, b: y, "grams": _lexemes(_row_grams(x, y, known, chars)), "speech_date": date,
+             "source_hash": digest} for key, x, y, digest, date, known in changed])  # fmt: skip
         if kind == "speech":  # the stale title rows went with their text rows (ON DELETE CASCADE)
-            conn.execute(
-                text("INSERT INTO speech_fts_title (speech_id, grams) VALUES (:id, CAST(:grams AS tsvector))"),
-                [{"id": key, "grams": tsvector_literal(index_grams(x, chars=chars))} for key, x, *_ in changed],
-            )
+            titles = [{"speech_id": key, "grams": tsvector_literal(index_grams(x, chars=chars))}
+                      for key, x, *_ in changed]  # fmt: skip
+            insert_rows(conn, PG_TITLE_TABLE, titles)
         return len(changed)
     # what the FTS tables hold is what the body table holds (the text row goes when its speech is deleted)
     stale = conn.execute(_in(f"SELECT {kind}_id FROM {kind}_fts_body WHERE {kind}_id IN :ids"),

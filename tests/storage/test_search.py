@@ -105,6 +105,27 @@ def test_a_short_texts_grams_merged_into_a_long_texts_are_the_union(short: str, 
         assert merged == expected
 
 
+@given(
+    st.text(alphabet="营商环境标准地ab 12，", max_size=80),
+    st.integers(0, 80),
+    st.integers(0, 30),
+    st.text(alphabet="营商出让ab 3", max_size=20),
+    st.booleans(),
+)
+def test_a_row_whose_scored_text_is_cut_from_its_other_text_has_the_other_texts_grams(
+    long: str, start: int, length: int, short: str, chars: bool
+):
+    """A commitment's action cut from its text (a prefix, a middle, a word's half) adds no gram: the row's grams
+    are the text's, computed ahead, and the same as both texts' when the action is not cut from it."""
+    folded, known = folded_with_grams(long, chars)
+    for scored in (folded[start : start + length], fold(short)):
+        expected = gram_string(scored, folded, chars=chars)
+        got = index._row_grams(scored, folded, known, chars)
+        assert sorted(got.split()) == sorted(expected.split()) and (chars or got == expected)
+        if scored in folded:
+            assert got is known
+
+
 def test_a_contentless_gram_row_is_deleted_with_its_tokens_in_any_order() -> None:
     """SQLite's gram strings are not sorted (``gram_string``), and a row's are computed again to un-index it: the
     premise that FTS5 (``detail=none``) deletes a contentless row whatever the order of the tokens it is given."""

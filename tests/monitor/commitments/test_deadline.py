@@ -361,3 +361,29 @@ def test_a_pattern_skipped_for_want_of_its_words_would_have_kept_nothing():
     assert len(clauses) > 1000
     for clause in clauses:
         assert deadline.scan_tokens(clause) == every_pattern(clause), clause
+
+
+def test_a_clause_with_no_word_a_deadline_needs_has_none_even_after_a_pledge_cue():
+    """``may_hold_deadline`` (which spares the extractor scanning ``"要在" + clause`` again): where it says no,
+    the clause behind a cue has no token at all; it says yes to every word a token needs, also in compatibility
+    forms (⽉, the Kangxi radical, scans as 月)."""
+    import random
+    import re
+
+    from monitor.commitments import deadline
+    from monitor.commitments.deadline import may_hold_deadline
+    from monitor.sampleweb.speeches import load_speeches
+
+    texts = [speech.body for speech in load_speeches().values()] + NOT_DEADLINES
+    clauses = [c for text in texts for c in re.split(r"[。！？；，\n]", text) if c]
+    rng = random.Random(8)
+    alphabet = "0123456789一二三四五六七八九十今本明后底末上下第首之以前期时为日号旬度节半两〇零至到在于截止自从起来的要将确保尽快立即"
+    clauses += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 20))) for _ in range(5_000)]
+    without = [c for c in clauses if not may_hold_deadline(c)]
+    assert len(without) > 1000
+    for clause in without:
+        assert deadline.scan_tokens(deadline.normalise("要在" + clause)) == [], clause
+        assert find_deadline("要在" + clause, SPEECH) is None
+    words = [w for needs in deadline._NEEDS.values() for w in needs] + list(deadline.URGENCY_WORDS)
+    assert all(may_hold_deadline(f"要{word}完成") for word in words)
+    assert may_hold_deadline("力争9⽉底前") and find_deadline("力争9⽉底前", SPEECH) is not None
