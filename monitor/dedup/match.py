@@ -19,13 +19,15 @@ NEAR_DISTANCE = 3  # bits
 MIN_SIMHASH_LENGTH = 100  # normalised characters for a near-duplicate link
 MIN_CONTAINMENT_LENGTH = 300  # normalised characters of the shorter body for a containment link
 CONTAINMENT = 0.7  # share of the shorter body's shingles found in the longer one
-SECOND_SPEECH = re.compile(r"^[—－─\-]{1,2}\s*[(（]?\s*在.{2,60}?上?的(讲话|致辞|发言|报告)")
+DASHES = "—－─-"
+_DASH_STARTS = tuple(DASHES)
+SECOND_SPEECH = re.compile(rf"^[{DASHES}]{{1,2}}\s*[(（]?\s*在.{{2,60}}?上?的(讲话|致辞|发言|报告)")
 
 
 def is_compilation(text: str) -> bool:
     """A body that holds another speech's header (``——在…上的讲话``) after its own start carries several."""
-    lines = text.splitlines()
-    return any(SECOND_SPEECH.match(to_simplified(line)) for line in lines[3:])
+    lines = text.splitlines()  # only a line opening with a dash can match (its script converted then)
+    return any(line.startswith(_DASH_STARTS) and SECOND_SPEECH.match(to_simplified(line)) for line in lines[3:])
 
 
 @dataclass
