@@ -64,7 +64,8 @@ class RunStats:
     total: float
     parts: dict[str, float] = field(default_factory=dict)
     idle: dict[str, float] = field(default_factory=dict)  # phase -> idle core-seconds of the machine during it
-    rss: float = 0.0  # this process's resident memory (MiB) at the end of the run
+    iowait: dict[str, float] = field(default_factory=dict)  # phase -> of those, core-seconds waiting for I/O
+    rss: float = field(default_factory=lambda: resident_mib())  # this process's resident memory (MiB) at the end
 
     @property
     def rest(self) -> float:
@@ -73,15 +74,24 @@ class RunStats:
 
 TIMES: dict[str, float] = {}
 IDLE: dict[str, float] = {}
+IOWAIT: dict[str, float] = {}
 
 
-def idle_seconds() -> float:
-    """Core-seconds the machine has been idle (``/proc/stat`` idle + iowait), 0 where there is no /proc."""
+def idle_seconds() -> tuple[float, float]:
+    """Core-seconds the machine has been idle (``/proc/stat`` idle + iowait), and of those waiting for I/O
+    (iowait: a core idle while a process of it waits for the disk); zeros where there is no /proc."""
     try:
         fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
     except OSError:
-        return 0.0
-    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+        return 0.0, 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    return (int(fields[4]) + int(fields[5])) / tick, int(fields[5]) / tick
+
+
+def cores(group: list[RunStats], field: str, phase: str) -> float:
+    """Idle cores on average while ``phase`` ran in ``group`` (``field``: ``idle``, or ``iowait`` of them)."""
+    spent = sum(r.parts.get(phase, 0.0) for r in group)
+    return sum(getattr(r, field).get(phase, 0.0) for r in group) / max(1e-9, spent)
 
 
 def resident_mib() -> float:
@@ -179,13 +189,15 @@ def _timed(phase: str, original: Callable, idle_cores: bool = True) -> Callable:
     of ``/proc/stat`` a call were 0.6 ms/doc of this process: 5 % of the pipeline's figure)."""
 
     def wrapper(*args, **kwargs):
-        start, idle = time.perf_counter(), idle_seconds() if idle_cores else 0.0
+        start, (idle, iowait) = time.perf_counter(), idle_seconds() if idle_cores else (0.0, 0.0)
         try:
             return original(*args, **kwargs)
         finally:
             TIMES[phase] = TIMES.get(phase, 0.0) + time.perf_counter() - start
             if idle_cores:
-                IDLE[phase] = IDLE.get(phase, 0.0) + idle_seconds() - idle
+                idle_after, iowait_after = idle_seconds()
+                IDLE[phase] = IDLE.get(phase, 0.0) + idle_after - idle
+                IOWAIT[phase] = IOWAIT.get(phase, 0.0) + iowait_after - iowait
 
     return wrapper
 
@@ -322,6 +334,7 @@ def run(size: int, args, tmp: Path) -> None:
             baseline = args.baseline.seconds([article.html for article in chunk])
             TIMES.clear()
             IDLE.clear()
+            IOWAIT.clear()
             t0 = time.perf_counter()
             run_id, counts = ingest_warc(db, warc, source)
             process_new_documents(db, [run_id])
@@ -332,7 +345,8 @@ def run(size: int, args, tmp: Path) -> None:
                 warm_ups.append(RunStats(done + 1, len(chunk), baseline, total))
                 STATEMENTS.clear()
             else:
-                runs.append(RunStats(done + 1, len(chunk), baseline, total, dict(TIMES), dict(IDLE), resident_mib()))
+                stats = RunStats(done + 1, len(chunk), baseline, total, dict(TIMES), dict(IDLE), dict(IOWAIT))
+                runs.append(stats)
             done += len(chunk)
             last = runs[-1] if runs else warm_ups[-1]
             warm = "" if runs else "  (warm-up, not counted)"
@@ -396,9 +410,8 @@ def report(runs: list[RunStats], size: int) -> None:
             f"  {'':<11} this process: garbage collection {collected:.1f} ms/doc across the phases ({full:.0f} full"
             f" collections), resident {group[-1].rss:,.0f} MiB at the end"
         )
-        idle = {p: sum(r.idle.get(p, 0.0) for r in group) / max(1e-9, sum(r.parts.get(p, 0.0) for r in group))
-                for p in PHASES if parts[p] > 0.05}  # fmt: skip
-        shown = ", ".join(f"{p} {v:.2f}" for p, v in idle.items())
+        shown = ", ".join(f"{p} {cores(group, 'idle', p):.2f} (I/O wait {cores(group, 'iowait', p):.2f})"
+                          for p in PHASES if parts[p] > 0.05)  # fmt: skip
         print(f"  {'':<11} idle cores (of {os.cpu_count()}) during: {shown}")
         rows.append((total, parts))
     (first_total, first_parts), (last_total, last_parts) = rows

@@ -25,6 +25,7 @@ from monitor.dedup.canonical import COPY_COLUMNS, DEFER_INDEX, refresh_speech, s
 from monitor.dedup.fingerprint import Fingerprint, fingerprint, hamming, to_signed, to_unsigned
 from monitor.dedup.keyindex import KeyIndex
 from monitor.dedup.match import NEAR_DISTANCE, Copy, Link, compare, is_compilation
+from storage.bulk import insert_rows
 from storage.database import Database
 from storage.locks import exclusive
 from storage.models import Commitment, Document, ParagraphKey, Speech
@@ -54,14 +55,12 @@ CANDIDATES = select(D.id, D.simhash, D.norm_length, D.match_text, D.compilation,
 )
 DROP_PARAGRAPHS = delete(PARAGRAPHS).where(P.document_id == bindparam("id"))
 NEW_SPEECH = insert(SPEECHES).returning(SPEECHES.c.id)
-ADD_SPEECHES = insert(SPEECHES)  # PostgreSQL: a chunk's new speeches, their ids taken ahead
 NEXT_SPEECH_IDS = select(func.nextval(func.pg_get_serial_sequence("speeches", "id"))).select_from(
     func.generate_series(1, bindparam("n"))
 )
 SPEECH_IDS_AHEAD = 100  # PostgreSQL: speech ids taken from the sequence at a time (a chunk's worth)
 # [SQLite, PostgreSQL]: with RETURNING, SQLAlchemy sends the rows to PostgreSQL as multi-row VALUES
 # ("insertmanyvalues") instead of a statement per row; SQLite's plain executemany is faster than that
-ADD_PARAGRAPHS = insert(PARAGRAPHS), insert(PARAGRAPHS).returning(P.document_id)
 WRITE = update(DOCUMENTS).where(D.id == bindparam("document_id"))
 
 
@@ -164,7 +163,7 @@ class _Chunk:
         """The new speeches and the documents' updates waiting in memory, a statement each (before anything reads
         documents or speeches)."""
         if self.speeches:
-            conn.execute(ADD_SPEECHES, self.speeches)
+            insert_rows(conn, SPEECHES, self.speeches)
             self.speeches = []
         if self.writes:
             conn.execute(WRITE, self.writes)
@@ -173,7 +172,7 @@ class _Chunk:
     def write(self, conn: Connection) -> None:
         self.flush_writes(conn)
         if self.paragraphs:
-            conn.execute(ADD_PARAGRAPHS[conn.dialect.name == "postgresql"], self.paragraphs)
+            insert_rows(conn, PARAGRAPHS, self.paragraphs)
             self.paragraphs, self.by_key = [], {}
 
 

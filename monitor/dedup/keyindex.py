@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 
 from monitor.dedup.fingerprint import BLOCK_PAIRS, BLOCKS, KEY_BITS, hamming, lookup_keys
 from monitor.dedup.match import NEAR_DISTANCE
+from storage.bulk import insert_rows
 from storage.database import Database
 from storage.models import Document, SimhashKey, SimhashKeysVersion
 
@@ -52,7 +53,6 @@ FETCH = 1_000_000  # rows per rebuild batch (and per progress line)
 KEYS, VERSION = SimhashKey.__table__, SimhashKeysVersion.__table__
 # [SQLite, PostgreSQL]: with RETURNING, SQLAlchemy sends the rows to PostgreSQL as multi-row VALUES
 # ("insertmanyvalues") instead of a statement per row; SQLite's plain executemany is faster than that
-ADD_KEYS = insert(KEYS), insert(KEYS).returning(KEYS.c.document_id)
 DROP_KEYS = delete(KEYS).where(KEYS.c.key.in_(bindparam("keys", expanding=True)),
                                KEYS.c.document_id == bindparam("id"))  # fmt: skip
 _SHIFTS = np.array([shift for shift, _ in BLOCKS], dtype=np.uint64)
@@ -226,7 +226,7 @@ class KeyIndex:
         if not self._unstamped:
             return
         if self._unwritten:
-            conn.execute(ADD_KEYS[conn.dialect.name == "postgresql"], self._unwritten)
+            insert_rows(conn, KEYS, self._unwritten)  # PostgreSQL: one COPY
             self._unwritten, self._unwritten_in = [], None
         version = Version(self.version.generation + 1, secrets.randbits(63))
         if not conn.execute(update(VERSION).where(VERSION.c.id == 1).values(**_row(version))).rowcount:
