@@ -54,6 +54,7 @@ MINING_PARTS = ("waiting for the worker", "links", "fulfilment", "search index",
 REST_PARTS = ("last merge", "findings")  # inside the post-run, outside clustering and mining
 BESIDE_PARTS = ("statistics",)  # in a thread of the post-run while clustering runs (PostgreSQL): not in the sum
 GC_TIME, GC_FULL = "garbage collection", "full collections"  # this process's, during the pipeline (not a phase)
+GC_FULL_TIME = "full collections' time"
 
 
 @dataclass
@@ -113,9 +114,11 @@ def time_garbage_collection() -> None:
         if phase == "start":
             started[0] = time.perf_counter()
             return
-        TIMES[GC_TIME] = TIMES.get(GC_TIME, 0.0) + time.perf_counter() - started[0]
+        spent = time.perf_counter() - started[0]
+        TIMES[GC_TIME] = TIMES.get(GC_TIME, 0.0) + spent
         if info.get("generation") == 2:
             TIMES[GC_FULL] = TIMES.get(GC_FULL, 0) + 1
+            TIMES[GC_FULL_TIME] = TIMES.get(GC_FULL_TIME, 0.0) + spent
 
     gc.callbacks.append(callback)
 
@@ -406,9 +409,10 @@ def report(runs: list[RunStats], size: int) -> None:
         print(f"  {'':<11} beside clustering (a thread): " + ", ".join(f"{p} {v:.1f}" for p, v in beside.items()))
         collected = sum(r.parts.get(GC_TIME, 0.0) for r in group) / docs * 1000
         full = sum(r.parts.get(GC_FULL, 0) for r in group)
+        full_time = sum(r.parts.get(GC_FULL_TIME, 0.0) for r in group) / docs * 1000
         print(
             f"  {'':<11} this process: garbage collection {collected:.1f} ms/doc across the phases ({full:.0f} full"
-            f" collections), resident {group[-1].rss:,.0f} MiB at the end"
+            f" collections: {full_time:.1f}), resident {group[-1].rss:,.0f} MiB at the end"
         )
         shown = ", ".join(f"{p} {cores(group, 'idle', p):.2f} (I/O wait {cores(group, 'iowait', p):.2f})"
                           for p in PHASES if parts[p] > 0.05)  # fmt: skip

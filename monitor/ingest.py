@@ -16,6 +16,7 @@ from crawler.documents import to_record
 from crawler.items import PageItem
 from crawler.middlewares import detect_antibot, repaired_encoding
 from crawler.sources import Source
+from monitor.collecting import fewer_collections
 from monitor.ingest_workers import PageExtractor, ingest_workers
 from monitor.profiles import SiteProfiles
 from monitor.reprocess import reextract_run
@@ -95,7 +96,7 @@ def ingest_warc(
     profiles = SiteProfiles(db, selectors=source.selectors, kind=source.kind)
     checks: dict[str, tuple] = {}  # learned-chrome answers by URL, for the re-extraction at the end
     try:
-        with PageExtractor(db, profiles, workers) as extractor:
+        with fewer_collections(), PageExtractor(db, profiles, workers) as extractor:
             for item in extractor.extracted(_page_items(path, source, counts)):
                 record = to_record(item, run_id)
                 if item.chrome_checks is not None:

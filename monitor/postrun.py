@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from monitor.collecting import fewer_collections
 from monitor.commitments.prefetch import Prefetcher
 from monitor.commitments.track import MineCounts, mine_commitments, pending_copies
 from monitor.dedup.cluster import ClusterCounts, cluster_documents, pending_documents
@@ -40,7 +41,7 @@ def process_new_documents(db: Database, run_ids: Sequence[int] = ()) -> PostRunC
     mining (:func:`analyzing`), and the search index's pending GIN entries are merged at the end
     (:func:`storage.search.index.merge_pending`).
     """
-    with exclusive(db, "postrun"), Prefetcher(db) as ahead:
+    with exclusive(db, "postrun"), fewer_collections(), Prefetcher(db) as ahead:
         ahead.plan_texts(pending_documents(db))  # what clustering takes first, then what mining takes
         ahead.plan(pending_copies(db, in_speech=False))
         with analyzing(db):

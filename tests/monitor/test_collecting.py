@@ -1,0 +1,53 @@
+"""Fewer garbage collections while bulk work runs: the threshold raised, then put back."""
+
+import gc
+import threading
+
+import pytest
+
+from monitor.collecting import fewer_collections
+
+
+@pytest.fixture
+def thresholds():
+    saved = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    yield
+    gc.set_threshold(*saved)
+
+
+def test_the_first_threshold_is_raised_in_the_block_and_put_back_after(thresholds):
+    with fewer_collections(20_000):
+        assert gc.get_threshold() == (20_000, 10, 10)
+        with fewer_collections(5_000):  # nested: never lowered below what the outer block set
+            assert gc.get_threshold()[0] == 20_000
+        assert gc.get_threshold() == (20_000, 10, 10)
+    assert gc.get_threshold() == (700, 10, 10)
+    with pytest.raises(RuntimeError), fewer_collections():
+        raise RuntimeError("bulk work failed")
+    assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_a_higher_setting_of_the_process_is_kept(thresholds):
+    gc.set_threshold(100_000, 10, 10)
+    with fewer_collections(20_000):
+        assert gc.get_threshold()[0] == 100_000
+    assert gc.get_threshold() == (100_000, 10, 10)
+
+
+def test_blocks_overlapping_in_threads_put_back_the_setting_from_before_the_first(thresholds):
+    inside, leave = threading.Event(), threading.Event()
+
+    def bulk() -> None:
+        with fewer_collections(20_000):
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=bulk)
+    with fewer_collections(20_000):
+        thread.start()
+        assert inside.wait(10)
+    assert gc.get_threshold()[0] == 20_000  # the thread's block is still open
+    leave.set()
+    thread.join()
+    assert gc.get_threshold() == (700, 10, 10)
