@@ -16,6 +16,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ FULFILMENT = 0.5  # the least share of a pledge's bigrams that ``fulfilled`` is 
 RECENT = 32  # latest pledges looked at per bigram when linking (see ``RegionPledges.most_similar``)
 
 
+@lru_cache(maxsize=8192)  # a new pledge's action: compared (most_similar), then indexed (kept_bigrams)
 def bigrams(text: str) -> frozenset[str]:
     form = matching_text(text)
     return frozenset([form[i : i + 2] for i in range(len(form) - 1)])
