@@ -59,8 +59,6 @@ NEXT_SPEECH_IDS = select(func.nextval(func.pg_get_serial_sequence("speeches", "i
     func.generate_series(1, bindparam("n"))
 )
 SPEECH_IDS_AHEAD = 100  # PostgreSQL: speech ids taken from the sequence at a time (a chunk's worth)
-# [SQLite, PostgreSQL]: with RETURNING, SQLAlchemy sends the rows to PostgreSQL as multi-row VALUES
-# ("insertmanyvalues") instead of a statement per row; SQLite's plain executemany is faster than that
 WRITE = update(DOCUMENTS).where(D.id == bindparam("document_id"))
 
 

@@ -51,8 +51,6 @@ MAGIC = b"SWKEYS01"
 HEADER = struct.Struct("<8sqqqqqI4x")  # magic, generation, stamp, entries, simhash slots, shift, CRC-32 of the rest
 FETCH = 1_000_000  # rows per rebuild batch (and per progress line)
 KEYS, VERSION = SimhashKey.__table__, SimhashKeysVersion.__table__
-# [SQLite, PostgreSQL]: with RETURNING, SQLAlchemy sends the rows to PostgreSQL as multi-row VALUES
-# ("insertmanyvalues") instead of a statement per row; SQLite's plain executemany is faster than that
 DROP_KEYS = delete(KEYS).where(KEYS.c.key.in_(bindparam("keys", expanding=True)),
                                KEYS.c.document_id == bindparam("id"))  # fmt: skip
 _SHIFTS = np.array([shift for shift, _ in BLOCKS], dtype=np.uint64)
