@@ -37,8 +37,9 @@ from datetime import datetime
 import simhash
 from synthetic import bodies, random_cjk
 
-from monitor.dedup.fingerprint import fingerprint, matching_lines, nfkc, paragraph_key, simhash64
+from monitor.dedup.fingerprint import fingerprint, matching_lines, paragraph_key, simhash64
 from monitor.extract.script import matching_text
+from storage.search.fold import nfkc
 
 
 def pin_one_core() -> str:

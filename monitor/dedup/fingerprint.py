@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass
-from functools import cache
 from itertools import combinations
 
 import numpy as np
 
 from monitor.dedup.simhash_kernel import simhash_points
 from monitor.extract.script import NON_TEXT, to_simplified
+from storage.search.fold import nfkc
 
 NOT_WORD = re.compile(r"[^\w\u4e00-\u9fcc]+")  # the complement of the simhash package's word pattern
 MIN_PARAGRAPH = 12  # normalised characters for a paragraph to get an index key
@@ -34,33 +33,6 @@ def simhash64(text: str) -> int:
     """``simhash.Simhash(text).value``: the same windows, md5 and majority, compiled (no per-window Python)."""
     content = NOT_WORD.sub("", text.lower())
     return int(simhash_points(np.frombuffer(content.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)))
-
-
-@cache
-def _compatibility_singles() -> np.ndarray:
-    """Per BMP code point: itself, or the one character NFKC maps it to when NFKD maps it to the same.
-
-    Replacing a character by its full compatibility decomposition never changes a string's NFKC (NFKC is the
-    composition of the concatenated decompositions), so mapping these ahead of ``unicodedata.normalize`` is
-    exact; it lets the normaliser's quick check pass on Chinese text, whose full-width punctuation otherwise
-    sends all of it down the slow path (0.23 ms of 0.32 ms for a 5 KB body).
-    """
-    table = np.arange(0x10000, dtype=np.uint32)
-    for point in range(0x10000):
-        if 0xD800 <= point < 0xE000:
-            continue
-        char = chr(point)
-        decomposed = unicodedata.normalize("NFKD", char)
-        if len(decomposed) == 1 and decomposed != char and decomposed == unicodedata.normalize("NFKC", char):
-            table[point] = ord(decomposed)
-    return table
-
-
-def nfkc(text: str) -> str:
-    """``unicodedata.normalize("NFKC", text)``, several times faster on Chinese text (see above)."""
-    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    mapped = np.where(points < 0x10000, _compatibility_singles()[np.minimum(points, 0xFFFF)], points)
-    return unicodedata.normalize("NFKC", mapped.tobytes().decode("utf-32-le", "surrogatepass"))
 
 
 def matching_lines(text: str) -> list[str]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import cache, lru_cache
+
+from storage.search.fold import nfkc
 
 MASK = re.compile(
     r"(?:[XxＸ×]{1,3}|[*＊]{2,}|某某?)(?=[省市区縣县镇乡街局委办])|(?<![A-Za-z])(?:XXX|XX|xx|xxx)(?![A-Za-z])|[*＊]{2,}"
@@ -50,7 +51,7 @@ SHORT = 400  # characters of a text whose matching form is remembered
 
 
 def _matching(text: str) -> str:
-    return NON_TEXT.sub("", to_simplified(unicodedata.normalize("NFKC", text)))
+    return NON_TEXT.sub("", to_simplified(nfkc(text)))
 
 
 _matching_short = lru_cache(maxsize=32_768)(_matching)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import time
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
@@ -12,11 +14,14 @@ from sqlalchemy import select, text
 
 from monitor.dedup.canonical import refresh_speech
 from monitor.query import QueryError, SearchFilters, search_commitments, search_speeches
+from monitor.sampleweb.speeches import load_speeches
 from storage.database import Database
 from storage.documents import store_documents
 from storage.models import Commitment, Document, Speech
 from storage.search import index, refresh_commitment_index
 from storage.search.fold import (
+    LONG,
+    _sorted_grams,
     fold,
     fold_with_map,
     folded_with_grams,
@@ -25,6 +30,7 @@ from storage.search.fold import (
     grams,
     index_grams,
     merged_grams,
+    nfkc,
     term_grams,
 )
 from storage.search.query import MAX_QUERY_CHARS, MAX_TERMS, _matches, _Sql, _where, parse_query
@@ -66,6 +72,45 @@ def test_fold_is_one_form_for_both_scripts_widths_cases_and_punctuation():
     assert index_grams("融资 审", chars=False) == {"融资", "资", "审"}
     assert gram_match("融", "sqlite") == '"融"' and gram_match("融", "postgresql") == "'融':*"
     assert gram_match("融资", "postgresql") == "'融资'"
+
+
+def test_fast_nfkc_is_nfkc():
+    rng = random.Random(5)
+    samples = [s.body for s in load_speeches().values()]
+    samples.append("".join(chr(rng.randrange(0x20, 0x30000)) for _ in range(20_000)).encode("utf-8", "ignore").decode())
+    odd = "ＡＢＣ　１２３，。！ ﬁ ㈠ ① ² ｶﾞ é\u0301 가\u1100\u1161 \u2028 x\u0308\u0323"
+    samples += [odd, odd * (LONG // len(odd) + 1)]  # short: unicodedata itself; long: the table first
+    for sample in samples:
+        assert nfkc(sample) == unicodedata.normalize("NFKC", sample)
+    assert len(samples[-1]) >= LONG > len(odd)
+
+
+def reference_gram_string(*folded: str, chars: bool) -> str:
+    """``index_grams`` sorted and joined: what ``gram_string`` returns (PostgreSQL's order; SQLite's in any)."""
+    return " ".join(sorted(index_grams(*folded, chars=chars)))
+
+
+@given(st.lists(st.text(alphabet="营商环境標準地ab 1.，\t\u3000\x1c𠀋𠀀", max_size=300), min_size=1, max_size=3),
+       st.booleans())  # fmt: skip
+def test_the_array_grams_of_long_texts_are_the_sorted_set_grams(texts: list[str], chars: bool):
+    """``_sorted_grams`` (texts of ``LONG`` characters and more) gives the word-by-word grams, sorted as Python
+    sorts strings: astral characters, whitespace other than a space, empty and all-space texts included."""
+    folded = tuple(texts)  # unfolded too: any whitespace separates words, as in str.split
+    assert _sorted_grams(folded, chars) == reference_gram_string(*folded, chars=chars)
+    long = tuple(piece * (LONG // max(len(piece), 1) + 1) for piece in texts)
+    expected = reference_gram_string(*long, chars=chars)
+    got = gram_string(*long, chars=chars)
+    assert got == expected if sum(map(len, long)) >= LONG or not chars else sorted(got.split()) == expected.split()
+
+
+def test_the_array_grams_of_the_sample_speeches_are_the_set_grams():
+    for speech in load_speeches().values():
+        folded = fold(speech.body)
+        assert len(folded) >= LONG
+        for chars in (True, False):
+            assert gram_string(folded, chars=chars) == reference_gram_string(folded, chars=chars)
+            assert gram_string(fold(speech.title), folded, chars=chars) == reference_gram_string(
+                fold(speech.title), folded, chars=chars)  # fmt: skip
 
 
 @given(st.text(alphabet="营商环境標準地ab 1.，", max_size=60), st.sampled_from("营商环境标准地ab1"))

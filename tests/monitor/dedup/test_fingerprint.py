@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import unicodedata
 
 import pytest
 from simhash import Simhash
@@ -14,7 +13,6 @@ from monitor.dedup.fingerprint import (
     hamming,
     lookup_keys,
     matching_lines,
-    nfkc,
     paragraph_key,
     shingles,
     simhash64,
@@ -77,15 +75,6 @@ def test_lookup_keys_are_shared_by_any_three_bit_difference():
         assert set(lookup_keys(value)) & set(lookup_keys(flipped))
     keys = lookup_keys(rng.getrandbits(64))
     assert len(set(keys)) == 10 and all(0 <= key < 1 << 31 for key in keys)
-
-
-def test_fast_nfkc_is_nfkc():
-    rng = random.Random(5)
-    samples = [s.body for s in load_speeches().values()]
-    samples.append("".join(chr(rng.randrange(0x20, 0x30000)) for _ in range(20_000)).encode("utf-8", "ignore").decode())
-    samples.append("ＡＢＣ　１２３，。！ ﬁ ㈠ ① ² ｶﾞ é\u0301 가\u1100\u1161 \u2028 x\u0308\u0323")
-    for text in samples:
-        assert nfkc(text) == unicodedata.normalize("NFKC", text)
 
 
 def test_matching_lines_normalise_line_by_line():
