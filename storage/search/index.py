@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Sequence
 from sqlalchemy import Column, Connection, Integer, MetaData, String, Table, Text, bindparam, text
 
 from storage.bulk import insert_rows
-from storage.search.fold import Folded, fold, gram_string, index_grams, merged_grams, stores_every_char
+from storage.search.fold import LONG, Folded, fold, gram_string, index_grams, merged_grams, stores_every_char
 
 BATCH = 500
 
@@ -231,10 +231,14 @@ def _row_grams(scored: str, other: str, known: str | None, chars: bool) -> str:
 
     A scored column found whole in the other (a commitment's action cut from its text) adds nothing: each of its
     pairs is a pair there, each character that starts one of its pairs starts one there, and each of its last
-    characters either ends a word there or starts a pair there."""
-    if known is None:
+    characters either ends a word there or starts a pair there. A long other column (a speech's text: ``LONG``
+    characters or more) has both columns' grams computed again, on arrays: 2.4x faster than merging a title's
+    grams into the ~1,700 of a speech."""
+    if known is not None and scored in other:
+        return known
+    if known is None or len(other) >= LONG:
         return gram_string(scored, other, chars=chars)
-    return known if scored in other else merged_grams(scored, known, chars)
+    return merged_grams(scored, known, chars)
 
 
 def _in(statement: str, name: str = "ids"):
