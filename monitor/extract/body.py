@@ -8,6 +8,8 @@ import re
 import lxml.html
 from lxml import etree
 
+from monitor.extract.script import count_cjk
+
 log = logging.getLogger(__name__)
 
 HANWEB_BODY = re.compile(r"<!--ZJEG_RSS\.content\.begin-->(.*?)<!--ZJEG_RSS\.content\.end-->", re.S)
@@ -32,7 +34,6 @@ BLOCK_TAGS = (
     "p", "div", "li", "tr", "td", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "table", "ul", "ol",
     "blockquote", "center", "dd", "dt",
 )  # fmt: skip
-CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -70,7 +71,7 @@ def node_lines(node: etree._Element) -> list[str]:
 
 
 def cjk_count(lines: list[str]) -> int:
-    return sum(len(CJK.findall(line)) for line in lines)
+    return count_cjk("".join(lines))
 
 
 def select(tree: etree._Element, selector: str) -> list[etree._Element]:
@@ -115,8 +116,8 @@ def main_block(
 def _own_text(node: etree._Element) -> int:
     """CJK characters of an element's text outside links (navigation is mostly links)."""
     text = node.text_content()
-    linked = sum(len(CJK.findall(a.text_content())) for a in node.iter("a"))
-    return len(CJK.findall(text)) - linked
+    linked = count_cjk("".join(a.text_content() for a in node.iter("a")))
+    return count_cjk(text) - linked
 
 
 def densest_block(tree: etree._Element, share: float = 0.7) -> etree._Element | None:

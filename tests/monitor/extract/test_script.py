@@ -1,8 +1,36 @@
 """Script detection, masked names and the matching form of a text."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from monitor.extract.script import detect_script, has_masked_names, matching_text, to_simplified
+from monitor.extract.script import MASK, count_cjk, detect_script, has_masked_names, matching_text, to_simplified
+from monitor.sampleweb.speeches import load_speeches
+
+#: both scripts, phrases OpenCC converts whole (乾隆, 著名), the block's ends, astral and other CJK, masks, ASCII
+ALPHABET = "营商环境營商環境乾隆著名發乾一\u9fff\u4dff\ua000𠀋㐀Xx×Ｘ*＊某市县 ab1，。\n\ud800"
+
+
+def plain_detect_script(text: str, threshold: float = 0.02) -> str:
+    """The definition, character by character (what ``detect_script`` computes on arrays)."""
+    sample = "".join([c for c in text if "\u4e00" <= c <= "\u9fff"][:20_000])
+    if not sample:
+        return "simplified"
+    changed = sum(1 for a, b in zip(sample, to_simplified(sample), strict=False) if a != b)
+    return "traditional" if changed / len(sample) >= threshold else "simplified"
+
+
+@given(st.text(alphabet=ALPHABET, max_size=200), st.sampled_from([0.0, 0.005, 0.02, 0.3, 1.0]))
+def test_the_array_script_and_counts_are_the_character_by_character_ones(text: str, threshold: float):
+    assert count_cjk(text) == sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
+    assert detect_script(text, threshold) == plain_detect_script(text, threshold)
+    assert has_masked_names(text) == bool(MASK.search(text))
+
+
+def test_the_array_script_of_the_sample_speeches_is_the_character_by_character_one():
+    for speech in load_speeches().values():
+        for text in (speech.body, speech.title, to_simplified(speech.body)):
+            assert detect_script(text) == plain_detect_script(text)
 
 
 def test_to_simplified_converts_traditional():
