@@ -202,7 +202,10 @@ _FOLDS = _FoldTable()
 
 
 def normalise(clause: str) -> str:
-    """NFKC character by character where it maps to one character (offsets are kept); ``，`` stays a comma."""
+    """NFKC character by character where it maps to one character (offsets are kept); ``，`` stays a comma. A
+    clause already in NFKC is returned as it is (see :func:`monitor.commitments.deadline.normalise`)."""
+    if unicodedata.is_normalized("NFKC", clause):
+        return clause
     return clause.translate(_FOLDS)
 
 

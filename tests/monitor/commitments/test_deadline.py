@@ -4,7 +4,10 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from monitor.commitments import deadline
 from monitor.commitments.deadline import (
     BEFORE_SPEECH,
     NO_SPEECH_DATE,
@@ -12,6 +15,7 @@ from monitor.commitments.deadline import (
     Deadline,
     find_deadline,
     find_deadlines,
+    normalise,
 )
 
 SPEECH = dt.date(2023, 3, 15)
@@ -388,3 +392,20 @@ def test_a_clause_with_no_word_a_deadline_needs_has_none_even_after_a_pledge_cue
     words = [w for needs in deadline._NEEDS.values() for w in needs] + list(deadline.URGENCY_WORDS)
     assert all(may_hold_deadline(f"要{word}完成") for word in words)
     assert may_hold_deadline("力争9⽉底前") and find_deadline("力争9⽉底前", SPEECH) is not None
+
+
+#: the code points a clause may hold: the multilingual, supplementary and ideographic planes and the variation
+#: selectors (plane 14), each one alone
+PLANES = [*range(0xD800), *range(0xE000, 0x30000), *range(0xE0000, 0xE01F0)]
+
+
+@given(st.text(alphabet="２０２０年9月底前○◯⽉ｶﾞé\u0301\u0308가\u1100\u1161Å（）％，", max_size=30))
+def test_a_clause_already_in_nfkc_is_normalised_to_itself(clause: str):
+    """The quick check skips only what translating would leave alone: combining marks and compositions too."""
+    assert normalise(clause) == clause.translate(deadline._FOLDS)
+
+
+def test_no_character_in_nfkc_is_changed_by_the_translation():
+    changed = [point for point in PLANES if normalise(chr(point)) != chr(point).translate(deadline._FOLDS)]
+    assert changed == []
+    assert normalise("要在２０２０年○月") == "要在2020年〇月"  # full-width digits and an extra fold, same length

@@ -1,8 +1,11 @@
 """Quantities in commitment clauses: numerals, units, qualifiers, roles; slogans, enumerators and dates refused."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from monitor.commitments.quantity import Quantity, find_quantities, parse_chinese_number
+from monitor.commitments import quantity
+from monitor.commitments.quantity import Quantity, find_quantities, normalise, parse_chinese_number
 
 
 def only(clause: str) -> Quantity:
@@ -352,3 +355,14 @@ def test_quantity_is_frozen():
     q = only("完成14项")
     with pytest.raises(AttributeError):
         q.value = 15  # type: ignore[misc]
+
+
+@given(st.text(alphabet="１２３万亩％，,ｶﾞé\u0301가\u1100\u1161Å（）5", max_size=30))
+def test_a_clause_already_in_nfkc_is_normalised_to_itself(clause: str):
+    assert normalise(clause) == clause.translate(quantity._FOLDS)
+
+
+def test_no_character_in_nfkc_is_changed_by_the_translation():
+    points = [*range(0xD800), *range(0xE000, 0x30000)]
+    assert [point for point in points if normalise(chr(point)) != chr(point).translate(quantity._FOLDS)] == []
+    assert normalise("３０００亩，１５％") == "3000亩，15%"  # the comma stays full-width
