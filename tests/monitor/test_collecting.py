@@ -51,3 +51,32 @@ def test_blocks_overlapping_in_threads_put_back_the_setting_from_before_the_firs
     leave.set()
     thread.join()
     assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_what_the_process_holds_is_set_aside_in_the_block_and_put_back_after(thresholds):
+    held = [[index] for index in range(1000)]  # tracked objects alive before the block
+    assert gc.get_freeze_count() == 0
+    with fewer_collections():
+        frozen = gc.get_freeze_count()
+        assert frozen >= len(held)
+        with fewer_collections():  # nested: nothing more set aside
+            assert gc.get_freeze_count() == frozen
+        cycle: list = []
+        cycle.append(cycle)  # garbage in a cycle made in the block is still collected in it
+        del cycle
+        assert gc.collect() >= 1
+    assert gc.get_freeze_count() == 0
+    with pytest.raises(RuntimeError), fewer_collections():
+        raise RuntimeError("bulk work failed")
+    assert gc.get_freeze_count() == 0 and len(held) == 1000
+
+
+def test_a_freeze_of_the_process_is_left_as_it_is(thresholds):
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with fewer_collections():
+            assert gc.get_freeze_count() == frozen
+        assert gc.get_freeze_count() == frozen  # not put back by the block
+    finally:
+        gc.unfreeze()
