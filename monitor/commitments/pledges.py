@@ -153,9 +153,10 @@ class RegionPledges:
         """The pledge of another speech with the highest bigram Jaccard ≥ ``threshold`` (the latest on a tie).
 
         Prefix filtering: a pledge at that Jaccard shares at least ⌈threshold·|grams|⌉ of the text's bigrams, so it
-        shares one with any |grams| − ⌈threshold·|grams|⌉ + 1 of them; only the pledges holding one of that many
-        of the rarest bigrams are compared, and of each such bigram's pledges only the ``RECENT`` latest: a pledge
-        restated in more speeches than that links to one of its recent sayings (the cost stays flat however
+        shares two with any |grams| − ⌈threshold·|grams|⌉ + 2 of them (one, when it need share only one); only
+        the pledges holding two of that many of the rarest bigrams are compared (a sixth of those holding one,
+        ``bench/README.md``, fifteenth round), and of each such bigram's pledges only the ``RECENT`` latest: a
+        pledge restated in more speeches than that links to one of its recent sayings (the cost stays flat however
         often a place repeats itself). A pledge with the very same bigrams is looked up first, by its set: about
         half the pledges of a place that repeats itself are said again word for word.
         """
@@ -165,10 +166,14 @@ class RegionPledges:
         for _, position in reversed(self.same.get(_same_key(grams), ())):  # Jaccard 1: the latest of them
             if (entry := self.entries[position]).speech_id != speech_id:
                 return entry
-        probe = len(grams) - math.ceil(threshold * len(grams) - 1e-9) + 1
-        rarest = sorted(grams, key=lambda gram: len(self.index.get(gram, ())))[:probe]
-        candidates = {position for gram in rarest for position in self.index.get(gram, ())[-RECENT:]}
-        entries = [entry for p in candidates if _live(entry := self.entries[p], speech_id)]
+        needed = math.ceil(threshold * len(grams) - 1e-9)
+        rarest = sorted(grams, key=lambda gram: len(self.index.get(gram, ())))[: len(grams) - needed + 2]
+        hits: Counter[int] = Counter()
+        for gram in rarest:
+            if (postings := self.index.get(gram)) is not None:
+                hits.update(postings[-RECENT:])
+        least = min(2, needed)
+        entries = [entry for p, count in hits.items() if count >= least and _live(entry := self.entries[p], speech_id)]
         entries.sort(key=lambda entry: entry.id, reverse=True)  # newest first: a tie never replaces the best
         best: Pledge | None = None
         best_score = threshold
