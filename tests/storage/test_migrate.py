@@ -320,3 +320,43 @@ def test_postgresql_gin_indexes_keep_a_longer_pending_list_from_0020(postgres_ur
         assert options(conn) == dict.fromkeys(GIN_INDEXES) and statistics(conn) == {-1}
         command.upgrade(config, "head")
         assert options(conn) == expected and statistics(conn) == {0}
+
+
+def test_postgresql_analyze_skips_free_text_columns_from_0022(postgres_url):
+    """0022 takes the columns only ever read (pages' HTML and text, commitments' sentences, …) out of ``ANALYZE``;
+    filtered columns keep their statistics; the downgrade returns them to the server's default."""
+    import importlib
+
+    from alembic import command
+
+    free_text = importlib.import_module("storage.migrations.versions.0022_free_text_statistics").FREE_TEXT
+
+    def targets(conn) -> dict[tuple[str, str], int]:
+        rows = conn.exec_driver_sql(
+            "SELECT c.relname, a.attname, a.attstattarget FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+            " WHERE c.relname IN ('documents', 'commitments', 'commitment_events', 'speeches')"
+            " AND a.attnum > 0 AND NOT a.attisdropped"  # a dropped column keeps a target of 0
+        ).all()
+        return {(table, column): target for table, column, target in rows}
+
+    skipped = {(table, column) for table, columns in free_text.items() for column in columns}
+    with Database(postgres_url) as db, db.engine.begin() as conn:
+        before = targets(conn)
+        assert skipped <= set(before)
+        assert {before[key] for key in skipped} == {0}
+        assert {target for key, target in before.items() if key not in skipped} == {-1}  # speaker, status, …
+        conn.exec_driver_sql(
+            "INSERT INTO documents (url, final_url, source, source_kind, first_seen_at, fetched_at, changed_at,"
+            " http_status, content_hash, raw_html, raw_size, text, title, speaker)"
+            " SELECT 'http://x/' || i, 'http://x/' || i, 's', 'gov', now(), now(), now(), 200, md5(i::text),"
+            " 'html', 4, repeat('营商环境', 50), 'title', 'speaker ' || (i %% 3) FROM generate_series(1, 200) i"
+        )
+        conn.exec_driver_sql("ANALYZE documents")
+        analyzed = set(conn.exec_driver_sql("SELECT attname FROM pg_stats WHERE tablename = 'documents'").scalars())
+        assert {"url", "speaker", "content_hash"} <= analyzed and not analyzed & set(free_text["documents"])
+        config = migrate.alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0021")
+        assert set(targets(conn).values()) == {-1}
+        command.upgrade(config, "head")
+        assert targets(conn) == before
