@@ -67,6 +67,7 @@ class RunStats:
     idle: dict[str, float] = field(default_factory=dict)  # phase -> idle core-seconds of the machine during it
     iowait: dict[str, float] = field(default_factory=dict)  # phase -> of those, core-seconds waiting for I/O
     rss: float = field(default_factory=lambda: resident_mib())  # this process's resident memory (MiB) at the end
+    output: dict[str, int] = field(default_factory=dict)  # what mining wrote: new pledges, links, fulfilment evidence
 
     @property
     def rest(self) -> float:
@@ -340,15 +341,18 @@ def run(size: int, args, tmp: Path) -> None:
             IOWAIT.clear()
             t0 = time.perf_counter()
             run_id, counts = ingest_warc(db, warc, source)
-            process_new_documents(db, [run_id])
+            mined = process_new_documents(db, [run_id]).mined
             total = time.perf_counter() - t0
+            output = {"new pledges": mined.new, "links": mined.restated + mined.changed,
+                      "fulfilment evidence": mined.fulfilment}  # fmt: skip
             if counts.pages != len(chunk):
                 raise SystemExit(f"run {run_id}: {counts.pages} pages ingested of {len(chunk)}")
             if len(warm_ups) < args.warm_up:  # not counted: the process's caches are cold
                 warm_ups.append(RunStats(done + 1, len(chunk), baseline, total))
                 STATEMENTS.clear()
             else:
-                stats = RunStats(done + 1, len(chunk), baseline, total, dict(TIMES), dict(IDLE), dict(IOWAIT))
+                stats = RunStats(done + 1, len(chunk), baseline, total, dict(TIMES), dict(IDLE), dict(IOWAIT),
+                                 output=output)  # fmt: skip
                 runs.append(stats)
             done += len(chunk)
             last = runs[-1] if runs else warm_ups[-1]
@@ -417,7 +421,15 @@ def report(runs: list[RunStats], size: int) -> None:
         shown = ", ".join(f"{p} {cores(group, 'idle', p):.2f} (I/O wait {cores(group, 'iowait', p):.2f})"
                           for p in PHASES if parts[p] > 0.05)  # fmt: skip
         print(f"  {'':<11} idle cores (of {os.cpu_count()}) during: {shown}")
+        made = ", ".join(f"{k} {sum(r.output.get(k, 0) for r in group) / docs:.2f}" for k in group[0].output)
+        print(f"  {'':<11} written by mining per doc: {made}")  # work that grows with the store, not overhead
         rows.append((total, parts))
+    docs = sum(r.docs for r in runs)
+    parts = {p: sum(r.parts.get(p, 0.0) for r in runs) / docs * 1000 for p in PHASES}
+    total, base = sum(r.total for r in runs) / docs * 1000, sum(r.trafilatura for r in runs) / docs * 1000
+    shown = ", ".join(f"{p} {v:.2f}" for p, v in parts.items())
+    print(f"  all {len(runs)} runs   pipeline {total:6.1f} ms/doc [{shown}]   trafilatura {base:5.1f} ms/doc"
+          f"   ratio {base / total:.2f}x")  # fmt: skip
     (first_total, first_parts), (last_total, last_parts) = rows
     growth = ", ".join(f"{p} x{last_parts[p] / first_parts[p]:.2f}" for p in PHASES if first_parts[p] > 0.05)
     print(f"  ratio last/first: pipeline x{last_total / first_total:.2f} ({growth})")
