@@ -1,13 +1,14 @@
 """Near-duplicate lookup (Hamming distance ≤ 3) among N random 64-bit fingerprints, six ways.
 
-(index) the product: ``monitor.dedup.keyindex.KeyIndex``, the key table below as sorted arrays with a bucket
+(index) the product: ``monitor.dedup.keyindex.KeyIndex``, the keys below as sorted arrays with a bucket
     directory, built by the product's own ``KeyIndex.open`` from that SQLite file (a rebuild from
-    ``simhash_keys`` + ``documents.simhash``, saved as ``<db>.simkeys``), then opened again from the file
-    (memory-mapped, CRC checked) as a later clustering run does; queried with ``KeyIndex.near``;
-(keys) the SQL table behind it, and the lookup ``monitor.dedup.cluster`` made before ``KeyIndex``: SQLite
-    ``simhash_keys(key, document_id)`` as migration 0009 makes it (``WITHOUT ROWID``, the primary key the only
-    index), 10 keys per fingerprint (``monitor.dedup.fingerprint.lookup_keys``: a key per pair of 5 blocks),
-    one ``key IN (…)`` joined to the fingerprints, Hamming in Python;
+    ``documents.simhash``, saved as ``<db>.simkeys``), then opened again from the file (memory-mapped, CRC
+    checked) as a later clustering run does; queried with ``KeyIndex.near``;
+(keys) the SQL key table (kept by the product until migration 0023), and the lookup ``monitor.dedup.cluster``
+    made before ``KeyIndex``: SQLite ``simhash_keys(key, document_id)`` as migration 0009 makes it
+    (``WITHOUT ROWID``, the primary key the only index), 10 keys per fingerprint
+    (``monitor.dedup.fingerprint.lookup_keys``: a key per pair of 5 blocks), one ``key IN (…)`` joined to the
+    fingerprints, Hamming in Python;
 (pgkeys) the same key table and statement in PostgreSQL (``--pg URL``; a throwaway schema, filled with COPY);
 (keys6) the measured alternative: a key per triple of 6 blocks (20 keys of 33 bits);
 (a) ``simhash.SimhashIndex(objs, k=3)``: the package's in-memory index (4 dicts of string buckets);
@@ -213,13 +214,13 @@ class ProductIndex:
         cache_path(url).unlink(missing_ok=True)
         self.db = Database(url, apply_migrations=False)
         start = time.perf_counter()
-        KeyIndex.open(self.db)  # no file: rebuilt from simhash_keys and saved
+        KeyIndex.open(self.db)  # no file: rebuilt from documents.simhash and saved
         self.build_seconds = time.perf_counter() - start
         self.bytes = cache_path(url).stat().st_size
         run = KeyIndex.open(self.db)  # a clustering run of 500 new documents, then its save
         with self.db.write() as session:
             for document in range(len(fps), len(fps) + 500):
-                run.write(session.connection(), document, None, int.from_bytes(os.urandom(8)))
+                run.write(document, None, int.from_bytes(os.urandom(8)))
             run.stamp(session.connection())
         start = time.perf_counter()
         run.save(self.db)

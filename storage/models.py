@@ -160,26 +160,12 @@ class ParagraphKey(Base):
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False, index=True)
 
 
-class SimhashKey(Base):
-    """Near-duplicate lookup keys (``monitor.dedup.fingerprint.lookup_keys``, 10 per fingerprinted document).
-
-    The primary key is the only index (a clustered ``WITHOUT ROWID`` table in SQLite): one seek per key finds the
-    documents sharing it. No foreign key: a key is removed through its document's old simhash, and a stale key
-    only yields a candidate that the Hamming check drops.
-    """
-
-    __tablename__ = "simhash_keys"
-    __table_args__ = {"sqlite_with_rowid": False}
-
-    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    document_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-
-
 class SimhashKeysVersion(Base):
-    """One row: which state of ``simhash_keys`` a cached key index must reflect (``monitor.dedup.keyindex``).
+    """One row: which state of the documents' simhashes a cached key index must reflect (``monitor.dedup.keyindex``;
+    the lookup keys are those of ``documents.simhash``, not stored apart since migration 0023).
 
-    Every unit of work that writes or deletes keys bumps ``generation`` and draws a new random ``stamp``; a cache
-    file is used only when both equal its own, so a recreated or restored database never matches an old file.
+    Every unit of work that writes simhashes bumps ``generation`` and draws a new random ``stamp``; a cache file is
+    used only when both equal its own, so a recreated or restored database never matches an old file.
     """
 
     __tablename__ = "simhash_keys_version"

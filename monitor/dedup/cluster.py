@@ -300,7 +300,7 @@ def _cluster_one(
               "speech_id": target, "speech_link": _link_record(best, parts, me.compilation)}  # fmt: skip
     # written at once when the copies of a speech are read below (a speech joined, a copy moved away)
     chunk.write_document(conn, values, at_once=alone or outcome != "new" or moving)
-    _write_keys(conn, keys, row.id, None if row.simhash is None else to_unsigned(row.simhash), fp, chunk)
+    _write_keys(keys, row.id, None if row.simhash is None else to_unsigned(row.simhash), fp, chunk)
     if alone:
         chunk.write(conn)
     if outcome == "new":
@@ -314,10 +314,8 @@ def _cluster_one(
     return outcome
 
 
-def _write_keys(
-    conn: Connection, keys: KeyIndex, document_id: int, old: int | None, fp: Fingerprint, chunk: _Chunk
-) -> None:
-    keys.write(conn, document_id, old, fp.simhash)
+def _write_keys(keys: KeyIndex, document_id: int, old: int | None, fp: Fingerprint, chunk: _Chunk) -> None:
+    keys.write(document_id, old, fp.simhash)
     if fp.paragraph_keys:
         chunk.add_paragraphs(document_id, fp.paragraph_keys)
 

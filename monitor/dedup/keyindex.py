@@ -1,18 +1,20 @@
-"""Near-duplicate lookup in memory: the ``simhash_keys`` table as sorted arrays, cached in a file, checked first.
+"""Near-duplicate lookup in memory: the documents' simhash lookup keys as sorted arrays, cached in a file.
 
 A B-tree seek per lookup key costs more as the table outgrows the CPU caches (p50 ×1.6–3.3 from 10k to 1M
 documents, see ``bench/bench_lookup.py``). Here the 10 keys of a fingerprint are found in a sorted ``uint32``
 array through a bucket directory (≈ 4 entries per bucket, so a key costs two memory reads at any size), in a
 compiled kernel that also applies the Hamming test against a dense per-document simhash array.
 
-The SQL table stays the source of truth; this is a cache of it. The file (:func:`cache_path`) records the
-``simhash_keys_version`` row it reflects and a CRC of its arrays; a missing, stale or corrupt file is rebuilt
-from the table. Keys written during a clustering run go to the table and to an in-memory delta at once, the
-version row is bumped in the same unit of work (:meth:`KeyIndex.stamp`), and :meth:`KeyIndex.save` writes the
-merged arrays (temp file + rename) only when the database is still at the version this process last wrote.
-Only the clusterer writes keys, under the cross-process ``cluster`` lock, so one process holds the index at a
-time. Extra entries (a deleted document, a key left by an inconsistent writer) are harmless: the caller
-re-checks candidates against the database.
+The source of truth is ``documents.simhash``: a document's keys are ``lookup_keys`` of it, so they are not stored
+apart (a ``simhash_keys`` table, until migration 0023, took 10 rows per document at random places of its
+B-tree: a fifth of clustering's time at 90,000 documents on SQLite, ``bench/README.md``, sixteenth round). The
+file (:func:`cache_path`) records the ``simhash_keys_version`` row it reflects and a CRC of its arrays; a
+missing, stale or corrupt file is rebuilt from the documents' simhashes. Keys written during a clustering run
+go to an in-memory delta, the version row is bumped in the same unit of work as the simhashes
+(:meth:`KeyIndex.stamp`), and :meth:`KeyIndex.save` writes the merged arrays (temp file + rename) only when the
+database is still at the version this process last wrote. Only the clusterer writes simhashes, under the
+cross-process ``cluster`` lock, so one process holds the index at a time. Extra entries (a deleted document, a
+unit of work that failed) are harmless: the caller re-checks candidates against the database.
 """
 
 from __future__ import annotations
@@ -33,14 +35,13 @@ from pathlib import Path
 
 import numba
 import numpy as np
-from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.engine import make_url
 
 from monitor.dedup.fingerprint import BLOCK_PAIRS, BLOCKS, KEY_BITS, hamming, lookup_keys
 from monitor.dedup.match import NEAR_DISTANCE
-from storage.bulk import insert_rows
 from storage.database import Database
-from storage.models import Document, SimhashKey, SimhashKeysVersion
+from storage.models import Document, SimhashKeysVersion
 
 log = logging.getLogger(__name__)
 ENV_CACHE = "SPEECHWATCH_CACHE_DIR"  # where PostgreSQL databases' index files go (default ~/.cache/speechwatch)
@@ -49,10 +50,8 @@ BUCKET_ENTRIES = 4  # mean entries per directory bucket
 MIN_BUCKET_BITS = 12
 MAGIC = b"SWKEYS01"
 HEADER = struct.Struct("<8sqqqqqI4x")  # magic, generation, stamp, entries, simhash slots, shift, CRC-32 of the rest
-FETCH = 1_000_000  # rows per rebuild batch (and per progress line)
-KEYS, VERSION = SimhashKey.__table__, SimhashKeysVersion.__table__
-DROP_KEYS = delete(KEYS).where(KEYS.c.key.in_(bindparam("keys", expanding=True)),
-                               KEYS.c.document_id == bindparam("id"))  # fmt: skip
+FETCH = 100_000  # documents per rebuild batch (and per progress line)
+VERSION = SimhashKeysVersion.__table__
 _SHIFTS = np.array([shift for shift, _ in BLOCKS], dtype=np.uint64)
 _MASKS = np.array([(1 << width) - 1 for _, width in BLOCKS], dtype=np.uint64)
 _FIRST = np.array([i for i, _ in BLOCK_PAIRS], dtype=np.int64)
@@ -83,6 +82,15 @@ def _keys_of(value: np.uint64) -> np.ndarray:
     for pair in range(_FIRST.size):
         high = np.uint64(pair) << np.uint64(KEY_BITS)
         keys[pair] = high | (blocks[_FIRST[pair]] << np.uint64(13)) | blocks[_SECOND[pair]]
+    return keys
+
+
+@numba.njit(cache=True, nogil=True)
+def _keys_of_all(values: np.ndarray) -> np.ndarray:
+    """The lookup keys of each simhash, row by row: an (n, 10) ``uint32`` array."""
+    keys = np.empty((values.size, _FIRST.size), dtype=np.uint32)
+    for row in range(values.size):
+        keys[row] = _keys_of(values[row])
     return keys
 
 
@@ -168,10 +176,8 @@ class KeyIndex:
     def __init__(self, arrays: Arrays, version: Version, path: Path | None) -> None:
         self.arrays, self.version, self.path = arrays, version, path
         self._delta: dict[int, list[tuple[int, int]]] = {}  # key -> [(document id, simhash)] written this run
-        self._dropped: set[tuple[int, int]] = set()  # (key, document id) deleted this run
+        self._dropped: set[tuple[int, int]] = set()  # (key, document id) replaced this run
         self._unstamped = self._unsaved = False
-        self._unwritten: list[dict[str, int]] = []  # rows for simhash_keys, inserted by stamp()
-        self._unwritten_in: Connection | None = None  # the unit of work they belong to
 
     @classmethod
     def open(cls, db: Database) -> KeyIndex:
@@ -199,33 +205,22 @@ class KeyIndex:
                 found.update(d for d, other in self._delta.get(key, ()) if hamming(other, value) <= NEAR_DISTANCE)
         return found
 
-    def write(self, conn: Connection, document_id: int, old: int | None, new: int) -> None:
-        """Replace a document's keys (those of simhash ``old``, if any) by those of ``new``, in ``conn``'s unit of
-        work and in memory; call :meth:`stamp` before that unit of work commits. The new keys reach the table
-        in :meth:`stamp` (one statement for all the documents of the unit of work), the old go at once."""
-        if self._unwritten_in is not conn:  # rows of a unit of work that never stamped (it failed) are dropped
-            self._unwritten, self._unwritten_in = [], conn
+    def write(self, document_id: int, old: int | None, new: int) -> None:
+        """Replace a document's keys (those of simhash ``old``, if any) by those of ``new``, as the unit of work
+        that stores ``new`` as its simhash does; call :meth:`stamp` in that unit of work before it commits."""
         if old is not None:
-            conn.execute(DROP_KEYS, {"keys": lookup_keys(old), "id": document_id})
-            gone = set(lookup_keys(old))
-            self._unwritten = [r for r in self._unwritten if r["document_id"] != document_id or r["key"] not in gone]
             for key in lookup_keys(old):
                 self._dropped.add((key, document_id))
                 if key in self._delta:
                     self._delta[key] = [entry for entry in self._delta[key] if entry[0] != document_id]
-        keys = lookup_keys(new)
-        self._unwritten.extend({"key": key, "document_id": document_id} for key in keys)
-        for key in keys:
+        for key in lookup_keys(new):
             self._delta.setdefault(key, []).append((document_id, new))
         self._unstamped = self._unsaved = True
 
     def stamp(self, conn: Connection) -> None:
-        """Insert the keys written in ``conn``'s unit of work and bump the version row (nothing if none were)."""
+        """Bump the version row in ``conn``'s unit of work if keys were written since the last stamp."""
         if not self._unstamped:
             return
-        if self._unwritten:
-            insert_rows(conn, KEYS, self._unwritten)  # PostgreSQL: one COPY
-            self._unwritten, self._unwritten_in = [], None
         version = Version(self.version.generation + 1, secrets.randbits(63))
         if not conn.execute(update(VERSION).where(VERSION.c.id == 1).values(**_row(version))).rowcount:
             conn.execute(insert(VERSION).values(id=1, **_row(version)))
@@ -283,32 +278,26 @@ def _row(version: Version) -> dict[str, int]:
 
 
 def rebuild(db: Database) -> Arrays:
-    """The arrays read from ``simhash_keys`` and ``documents.simhash`` (progress logged per million keys)."""
+    """The arrays of the documents' simhashes and their keys (progress logged per ``FETCH`` documents)."""
     started = time.perf_counter()
     with db.engine.connect() as conn:
+        total = conn.execute(select(func.count()).where(Document.simhash.is_not(None))).scalar_one()
+        log.info("rebuilding the simhash key index from %s (%s documents)", db.display_url, f"{total:,}")
         conn = conn.execution_options(stream_results=True, yield_per=FETCH)
-        total = conn.execute(select(func.count()).select_from(KEYS)).scalar_one()
-        log.info("rebuilding the simhash key index from %s (%s keys)", db.display_url, f"{total:,}")
-        keys, ids, done = [], [], 0
-        for part in conn.execute(select(KEYS.c.key, KEYS.c.document_id)).partitions():
-            chunk = _pairs(part)
-            keys.append(chunk[:, 0])
-            ids.append(chunk[:, 1])
+        parts, done = [], 0
+        for part in conn.execute(select(Document.id, Document.simhash).where(Document.simhash.is_not(None))
+                                 ).partitions():  # fmt: skip
+            parts.append(_pairs(part))
             done += len(part)
             if total > FETCH:
-                log.info("simhash key index: %s / %s keys read", f"{done:,}", f"{total:,}")
-        documents = [_pairs(part) for part in conn.execute(
-            select(Document.id, Document.simhash).where(Document.simhash.is_not(None))).partitions()]  # fmt: skip
-    all_keys = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
-    all_ids = np.concatenate(ids) if ids else np.empty(0, dtype=np.int64)
-    if all_keys.size and (all_keys.min() < 0 or all_keys.max() >= KEY_SPACE):
-        raise ValueError("simhash_keys holds keys that lookup_keys cannot make; the key index cannot mirror it")
-    pairs = np.concatenate(documents) if documents else np.empty((0, 2), dtype=np.int64)
-    size = int(max(all_ids.max(initial=-1), pairs[:, 0].max(initial=-1))) + 1
-    simhashes = np.zeros(size, dtype=np.uint64)
-    simhashes[pairs[:, 0]] = pairs[:, 1].view(np.uint64)
-    arrays = build(all_keys, all_ids, simhashes)
-    log.info("simhash key index rebuilt: %s keys in %.1f s", f"{all_keys.size:,}", time.perf_counter() - started)
+                log.info("simhash key index: %s / %s documents read", f"{done:,}", f"{total:,}")
+    pairs = np.concatenate(parts) if parts else np.empty((0, 2), dtype=np.int64)
+    values = np.ascontiguousarray(pairs[:, 1]).view(np.uint64)
+    simhashes = np.zeros(int(pairs[:, 0].max(initial=-1)) + 1, dtype=np.uint64)
+    simhashes[pairs[:, 0]] = values
+    keys = _keys_of_all(values).reshape(-1)
+    arrays = build(keys, np.repeat(pairs[:, 0], _FIRST.size), simhashes)
+    log.info("simhash key index rebuilt: %s keys in %.1f s", f"{keys.size:,}", time.perf_counter() - started)
     return arrays
 
 

@@ -32,6 +32,15 @@ def lookup_keys(value: int) -> list[int]:
 
 
 def upgrade() -> None:
+    create_keys()
+    for band in range(4):
+        op.drop_index(f"ix_documents_band{band}", "documents")
+    for band in (3, 2, 1, 0):  # SQLite ≥ 3.35 drops in place; a batch copy would cascade-delete paragraph keys
+        op.drop_column("documents", f"band{band}")
+
+
+def create_keys() -> None:
+    """``simhash_keys`` made and filled with the keys of every fingerprinted document (also 0023's downgrade)."""
     op.create_table(
         "simhash_keys",
         sa.Column("key", sa.BigInteger, primary_key=True, autoincrement=False),
@@ -56,10 +65,6 @@ def upgrade() -> None:
             [{"key": k, "document_id": i} for i, signed in rows for k in lookup_keys(signed % (1 << 64))],
         )
         last = rows[-1].id
-    for band in range(4):
-        op.drop_index(f"ix_documents_band{band}", "documents")
-    for band in (3, 2, 1, 0):  # SQLite ≥ 3.35 drops in place; a batch copy would cascade-delete paragraph keys
-        op.drop_column("documents", f"band{band}")
 
 
 def downgrade() -> None:

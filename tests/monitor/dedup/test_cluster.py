@@ -129,8 +129,8 @@ def test_a_changed_document_is_reclustered(database):
 
 
 def test_near_duplicates_are_found_through_the_lookup_keys(database):
-    from monitor.dedup.fingerprint import lookup_keys, to_unsigned
-    from storage.models import SimhashKey
+    from monitor.dedup.fingerprint import to_unsigned
+    from monitor.dedup.keyindex import KeyIndex
 
     full = body("p05")
     edited = full.replace("营商环境", "營商環境", 1) + "\n（来源：某某网）"
@@ -138,17 +138,17 @@ def test_near_duplicates_are_found_through_the_lookup_keys(database):
     cluster_documents(database)
     with database.read() as session:
         rows = {d.url: d for d in session.scalars(select(Document))}
-        keys = set(session.execute(select(SimhashKey.key, SimhashKey.document_id)).all())
-    copy = rows["http://tpl/p05"]
-    assert copy.speech_id == rows["http://gov/p05"].speech_id and copy.speech_link["reason"] == "near-duplicate"
-    assert keys == {(key, d.id) for d in rows.values() for key in lookup_keys(to_unsigned(d.simhash))}
+    copy, original = rows["http://tpl/p05"], rows["http://gov/p05"]
+    assert copy.speech_id == original.speech_id and copy.speech_link["reason"] == "near-duplicate"
+    old = to_unsigned(copy.simhash)
+    assert KeyIndex.open(database).near(old) == {copy.id, original.id}  # each by the keys of its stored simhash
 
     store_documents(database, [record("http://tpl/p05", body("h02"))])  # the page now carries another speech
     cluster_documents(database)
     with database.read() as session:
         copy = session.scalar(select(Document).where(Document.url == "http://tpl/p05"))
-        mine = set(session.scalars(select(SimhashKey.key).where(SimhashKey.document_id == copy.id)))
-    assert mine == set(lookup_keys(to_unsigned(copy.simhash)))
+    index = KeyIndex.open(database)
+    assert index.near(to_unsigned(copy.simhash)) == {copy.id} and index.near(old) == {original.id}
 
 
 def _pieces() -> dict[str, str]:

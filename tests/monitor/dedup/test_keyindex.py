@@ -9,14 +9,15 @@ import shutil
 
 import numpy as np
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import select, text, update
 
+from monitor.dedup import keyindex
 from monitor.dedup.cluster import cluster_documents
-from monitor.dedup.fingerprint import hamming, lookup_keys, to_unsigned
-from monitor.dedup.keyindex import KeyIndex, Version, build, cache_path, read_version
+from monitor.dedup.fingerprint import hamming, lookup_keys, to_signed, to_unsigned
+from monitor.dedup.keyindex import KeyIndex, Version, build, cache_path, read_version, rebuild
 from storage.database import Database
 from storage.documents import store_documents
-from storage.models import Document, SimhashKey
+from storage.models import Document
 from tests.monitor.dedup.test_cluster import body, record, speech_ids
 
 LOGGER = "monitor.dedup.keyindex"
@@ -68,17 +69,45 @@ def test_keys_written_in_a_run_are_found_and_replaced_keys_are_not(sqlite_url):
     values = near_copies(rng, 600)
     base = dict(list(values.items())[:300])
     with Database(sqlite_url) as db:
-        index = KeyIndex(arrays_of(base), Version(0, 0), None)
+        index = KeyIndex(arrays_of(base), read_version(db.engine.connect()), None)
+        before = index.version
         with db.write() as session:
             for document, value in list(values.items())[300:]:
-                index.write(session.connection(), document, None, value)
+                index.write(document, None, value)
             moved = {document: rng.getrandbits(64) for document in rng.sample(range(301, 601), 30)}
             for document, value in moved.items():
-                index.write(session.connection(), document, values[document], value)
+                index.write(document, values[document], value)
             index.stamp(session.connection())
+            index.stamp(session.connection())  # nothing written since: no second bump
         values.update(moved)
-        stored = set(db.engine.connect().execute(select(SimhashKey.key, SimhashKey.document_id)).all())
-    assert stored == {(key, d) for d, value in list(values.items())[300:] for key in lookup_keys(value)}
+        assert read_version(db.engine.connect()) == index.version and index.version.generation == before.generation + 1
+    for query in queries(rng, values):
+        assert index.near(query) == brute_force(values, query)
+    merged = index._merged()  # what save() writes: the same answers from the arrays alone
+    for query in queries(rng, values):
+        assert KeyIndex(merged, index.version, None).near(query) == brute_force(values, query)
+
+
+def _store_simhashes(db: Database, simhashes: list[int]) -> dict[int, int]:
+    """Documents given these (unsigned) simhashes, and one never fingerprinted; their ids → simhashes."""
+    store_documents(db, [record(f"http://x/{n}", f"第{n}篇") for n in range(len(simhashes) + 1)])
+    with db.write() as session:
+        ids = list(session.scalars(select(Document.id).order_by(Document.id)))[: len(simhashes)]
+        for document, value in zip(ids, simhashes, strict=True):
+            session.execute(update(Document).where(Document.id == document).values(simhash=to_signed(value)))
+    return dict(zip(ids, simhashes, strict=True))
+
+
+@pytest.mark.parametrize("fetch", [7, 100_000])
+def test_a_rebuild_indexes_every_fingerprinted_document_by_its_simhash(db_url, monkeypatch, fetch):
+    """The keys come from ``documents.simhash`` (read in batches of ``FETCH``), not from a table of their own."""
+    monkeypatch.setattr(keyindex, "FETCH", fetch)
+    rng = random.Random(fetch)
+    with Database(db_url) as db:
+        values = _store_simhashes(db, list(near_copies(rng, 40).values()))
+        arrays = rebuild(db)
+    assert arrays.keys.size == 10 * len(values) and set(arrays.ids.tolist()) == set(values)
+    index = KeyIndex(arrays, Version(0, 0), None)
     for query in queries(rng, values):
         assert index.near(query) == brute_force(values, query)
 
@@ -125,8 +154,8 @@ def test_keys_deleted_behind_the_file_are_gone_after_the_rebuild(db_url):
         cluster_documents(db)
         with db.read() as session:
             document, signed = session.execute(select(Document.id, Document.simhash)).one()
-        with db.write() as session:  # another writer deletes the document's keys and bumps the version
-            session.execute(delete(SimhashKey).where(SimhashKey.document_id == document))
+        with db.write() as session:  # another writer clears the document's simhash and bumps the version
+            session.execute(update(Document).where(Document.id == document).values(simhash=None))
             session.execute(text("UPDATE simhash_keys_version SET generation = generation + 1, stamp = 12345"))
         assert KeyIndex.open(db).near(to_unsigned(signed)) == set()
 
@@ -179,14 +208,15 @@ def test_an_unsaved_index_is_not_saved_when_the_database_moved_on(sqlite_url, ca
         cluster_documents(db)
         index = KeyIndex.open(db)
         with db.write() as session:
-            index.write(session.connection(), 99, None, 7)
+            index.write(99, None, 7)
             index.stamp(session.connection())
-            session.execute(update(SimhashKey).where(SimhashKey.document_id == 99).values(document_id=98))
-            session.execute(text("UPDATE simhash_keys_version SET stamp = 1"))  # another writer, after ours
+            document = session.scalar(select(Document.id))  # another writer, after ours, gives it that simhash
+            session.execute(update(Document).where(Document.id == document).values(simhash=7))
+            session.execute(text("UPDATE simhash_keys_version SET stamp = 1"))
         caplog.set_level(logging.WARNING, LOGGER)
         index.save(db)
         assert "not saved" in caplog.text
-        assert KeyIndex.open(db).near(7) == {98}
+        assert KeyIndex.open(db).near(7) == {document}
 
 
 def _store_and_cluster(url: str, url_text: tuple[str, str], results) -> None:
