@@ -142,7 +142,7 @@ class Document(Base):
     extractor_version: Mapped[int | None] = mapped_column(Integer)
     # fingerprints and the speech this document is a copy of (monitor.dedup)
     simhash: Mapped[int | None] = mapped_column(BigInteger)  # signed form of the unsigned 64-bit simhash
-    exact_hash: Mapped[str | None] = mapped_column(String(40), index=True)
+    exact_hash: Mapped[str | None] = mapped_column(String(40))  # not indexed: nothing looks it up (0024)
     norm_length: Mapped[int | None] = mapped_column(Integer)
     compilation: Mapped[bool | None] = mapped_column(Boolean)
     fingerprinted_hash: Mapped[str | None] = mapped_column(String(64))  # None: to be clustered

@@ -360,3 +360,20 @@ def test_postgresql_analyze_skips_free_text_columns_from_0022(postgres_url):
         assert set(targets(conn).values()) == {-1}
         command.upgrade(config, "head")
         assert targets(conn) == before
+
+
+def test_the_unused_exact_hash_index_goes_with_0024(db_url):
+    """Nothing looks documents up by ``exact_hash``: 0024 drops its index, the downgrade builds it again."""
+    from alembic import command
+
+    def indexed(conn) -> bool:
+        return "ix_documents_exact_hash" in {ix["name"] for ix in inspect(conn).get_indexes("documents")}
+
+    with Database(db_url) as db, db.engine.begin() as conn:
+        assert not indexed(conn)
+        config = migrate.alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0023")
+        assert indexed(conn)
+        command.upgrade(config, "head")
+        assert not indexed(conn)
