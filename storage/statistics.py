@@ -4,9 +4,15 @@ PostgreSQL plans a query from the statistics ``ANALYZE`` gathers, which autovacu
 changed by a tenth. Where autovacuum is off or behind (seen on this project's own test server), the statistics
 of a table that grew from nothing stay those of an empty table: a lookup of 25 speeches' commitments was planned
 as a parallel scan of ~10,000 rows and took 18 ms instead of 0.2 (``bench/README.md``, ninth round). So the
-post-run work (:mod:`monitor.postrun`) analyzes, before it starts, each table that changed by more than
-autovacuum's own default share since it was last analyzed — by anyone: where autovacuum keeps up, this finds
-nothing to do. SQLite plans without gathered statistics here, and its ``ANALYZE`` would fix plans that are fine.
+post-run work (:mod:`monitor.postrun`) analyzes, before it starts, each table whose changes since it was last
+analyzed (by anyone) pass ``ROWS`` plus its size then: a table is analyzed as it doubles. Between two analyses
+the planner still counts a table's rows right (it scales the analyzed rows per page by the table's current
+pages), distinct counts that grow with the table are kept as a share of its rows, and a value beyond an indexed
+column's histogram (the newest ids and times) is looked up in the index; what doubling can change is the shape
+of the data, which a tenth of growth rarely does. Autovacuum's tenth made the refresh cost 0.4–0.6 ms per
+document at 10k–100k documents (``bench/README.md``, sixteenth round), the server's CPU taken from the rest of the
+post-run. Where autovacuum is on and keeping up, this finds nothing to do. SQLite plans without gathered
+statistics here, and its ``ANALYZE`` would fix plans that are fine.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from sqlalchemy import Connection, text
 
 log = logging.getLogger(__name__)
 
-#: A table is analyzed once more than ``ROWS + SHARE × its rows`` changed since it last was (autovacuum's defaults).
+#: A table is analyzed once more than ``ROWS + SHARE × its rows`` changed since it last was (autovacuum's ``ROWS``;
+#: its share is 0.1).
 ROWS = 50
-SHARE = 0.1
+SHARE = 1.0
 
 # the size is the planner's own (``reltuples``, -1 before a first ANALYZE), as autovacuum takes it: the live-row
 # count of the statistics system starts again at 0 in a database copied from a template or after a crash

@@ -1,4 +1,4 @@
-"""Planner statistics follow the store's growth: a table that grew is analyzed once, then left alone."""
+"""Planner statistics follow the store's growth: a table is analyzed as it doubles, and left alone between."""
 
 from __future__ import annotations
 
@@ -45,11 +45,14 @@ def test_a_grown_table_is_analyzed_once_then_left_alone(postgres_url: str) -> No
             )).one()  # fmt: skip
             assert analyzed_at is not None and estimate == 500  # the planner now knows the table's size
             assert "chrome_hosts" not in stale_tables(conn)
-        with db.write() as session:  # 20 rows more: fewer than 50 + 10 % of 500
-            session.execute(insert(ChromeHost), [{"host": f"more{n}.example", "pages": n} for n in range(20)])
+        with db.write() as session:  # 520 rows more: fewer than 50 + the 500 it had (autovacuum's tenth: 100)
+            session.execute(insert(ChromeHost), [{"host": f"more{n}.example", "pages": n} for n in range(520)])
         time.sleep(1.5)  # the server has counted them
         with db.engine.begin() as conn:
             assert "chrome_hosts" not in refresh_statistics(conn)
+        with db.write() as session:  # 40 more: past 50 + 500 since the analysis, so it is analyzed as it doubles
+            session.execute(insert(ChromeHost), [{"host": f"last{n}.example", "pages": n} for n in range(40)])
+        assert "chrome_hosts" in _wait_for_stale(db, "chrome_hosts")
 
 
 def test_sqlite_has_nothing_to_refresh(sqlite_url: str) -> None:
