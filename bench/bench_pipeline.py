@@ -423,16 +423,19 @@ def report(runs: list[RunStats], size: int) -> None:
         print(f"  {'':<11} idle cores (of {os.cpu_count()}) during: {shown}")
         made = ", ".join(f"{k} {sum(r.output.get(k, 0) for r in group) / docs:.2f}" for k in group[0].output)
         print(f"  {'':<11} written by mining per doc: {made}")  # work that grows with the store, not overhead
-        rows.append((total, parts))
+        rows.append((total, parts, base))
     docs = sum(r.docs for r in runs)
     parts = {p: sum(r.parts.get(p, 0.0) for r in runs) / docs * 1000 for p in PHASES}
     total, base = sum(r.total for r in runs) / docs * 1000, sum(r.trafilatura for r in runs) / docs * 1000
     shown = ", ".join(f"{p} {v:.2f}" for p, v in parts.items())
     print(f"  all {len(runs)} runs   pipeline {total:6.1f} ms/doc [{shown}]   trafilatura {base:5.1f} ms/doc"
           f"   ratio {base / total:.2f}x")  # fmt: skip
-    (first_total, first_parts), (last_total, last_parts) = rows
+    (first_total, first_parts, first_base), (last_total, last_parts, last_base) = rows
     growth = ", ".join(f"{p} x{last_parts[p] / first_parts[p]:.2f}" for p in PHASES if first_parts[p] > 0.05)
     print(f"  ratio last/first: pipeline x{last_total / first_total:.2f} ({growth})")
+    # the machine's own drift over a long run shows in the baseline too: the pipeline's cost in trafilatura's
+    normalised = (last_total / last_base) / (first_total / first_base)
+    print(f"  ratio last/first of the pipeline's cost in units of trafilatura's (same runs): x{normalised:.2f}")
 
 
 def main() -> int:
