@@ -14,7 +14,7 @@ from monitor.extract.chrome import answers_hold
 from monitor.extract.core import analysis_values, extract
 from monitor.profiles import SiteProfiles
 from storage.database import Database
-from storage.documents import content_hash_of, decompress_html
+from storage.documents import content_hash_of, decompress_html, queue_for_mining
 from storage.models import Document, Source
 
 BATCH = 100
@@ -90,7 +90,7 @@ def reprocess_documents(
         if not documents:
             return counts
         last_id = documents[-1].id
-        updates = []
+        updates, to_mine = [], []
         for document in documents:
             counts.total += 1
             if document.source not in profiles:
@@ -102,12 +102,16 @@ def reprocess_documents(
                 continue
             if any(getattr(document, key) != value for key, value in values.items()):
                 if values["content_hash"] != document.content_hash:  # new text: cluster and mine it again
-                    values.update(fingerprinted_hash=None, commitments_hash=None)
+                    values.update(fingerprinted_hash=None)
+                    to_mine.append(document.id)
                 updates.append((document.id, values))
         if updates:
             with db.write() as session:
                 for document_id, values in updates:
                     session.execute(update(Document).where(Document.id == document_id).values(**values))
+                if to_mine:
+                    ids = select(Document.id).where(Document.id.in_(to_mine))
+                    queue_for_mining(session.connection(), db.dialect, ids)
             counts.changed += len(updates)
         if on_progress:
             on_progress(len(documents))

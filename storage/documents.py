@@ -10,13 +10,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Select, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.chrome import apply_chrome_counts
 from storage.database import Database
-from storage.models import Document
+from storage.models import Document, UnminedDocument
 
 URL_CHUNK = 500
 
@@ -100,17 +100,20 @@ def store_documents(db: Database, records: Iterable[DocumentRecord]) -> WriteRes
             ).all()
         }
         inserts = []
+        to_mine: list[str] = []  # new or changed texts
         chrome: dict[str, tuple[int, Counter]] = {}
         for url, record in latest.items():
             if url not in known:
                 inserts.append(_row(record))
+                to_mine.append(url)
                 result.new += 1
                 _count_chrome(chrome, record, [], new_page=True)
             elif known[url][0] != record.content_hash:
                 values = _row(record)
                 values.pop("first_seen_at")
-                values.update(fingerprinted_hash=None, commitments_hash=None)  # changed text: cluster and mine again
+                values.update(fingerprinted_hash=None)  # changed text: cluster and mine again
                 session.execute(update(Document).where(Document.url == url).values(**values))
+                to_mine.append(url)
                 result.updated += 1
                 _count_chrome(chrome, record, known[url][1] or [], new_page=False)
             else:
@@ -131,9 +134,17 @@ def store_documents(db: Database, records: Iterable[DocumentRecord]) -> WriteRes
             insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
             statement = insert(Document.__table__).on_conflict_do_nothing(index_elements=["url"])
             session.connection().execute(statement, inserts)  # one cached statement, many rows (no VALUES list)
+        if to_mine:
+            queue_for_mining(session.connection(), db.dialect, select(Document.id).where(Document.url.in_(to_mine)))
         for host, (pages, keys) in chrome.items():
             apply_chrome_counts(session, db.dialect, host, pages, keys)
     return result
+
+
+def queue_for_mining(conn: Connection, dialect: str, ids: Select) -> None:
+    """Queue the documents that ``ids`` selects for mining (:class:`UnminedDocument`); those queued stay once."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    conn.execute(insert(UnminedDocument).from_select(["document_id"], ids).on_conflict_do_nothing())
 
 
 def _count_chrome(chrome: dict, record: DocumentRecord, old_keys: list[int], new_page: bool) -> None:

@@ -94,11 +94,9 @@ class Document(Base):
     __table_args__ = (
         Index("ix_documents_source_fetched", "source", "fetched_at"),
         Index("ix_documents_doc_type_topic", "doc_type", "topic"),
-        # the documents still to cluster and to mine, and only those (migration 0019)
+        # the documents still to cluster, and only those (migration 0019); those to mine: UnminedDocument
         Index("ix_documents_unclustered", "id", postgresql_where=sql_text("fingerprinted_hash IS NULL"),
               sqlite_where=sql_text("fingerprinted_hash IS NULL")),
-        Index("ix_documents_unmined", "id", postgresql_where=sql_text("commitments_hash IS NULL"),
-              sqlite_where=sql_text("commitments_hash IS NULL")),
     )  # fmt: skip
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -148,7 +146,19 @@ class Document(Base):
     fingerprinted_hash: Mapped[str | None] = mapped_column(String(64))  # None: to be clustered
     speech_id: Mapped[int | None] = mapped_column(Integer, index=True)
     speech_link: Mapped[dict | None] = mapped_column(JSON)
-    commitments_hash: Mapped[str | None] = mapped_column(String(64))  # None: to be mined
+
+
+class UnminedDocument(Base):
+    """A document whose text has not been mined for commitments since it was stored or last changed.
+
+    The write path adds the row with a new or changed text; mining deletes it in the unit of work that stores the
+    document's commitments (migration 0025: a narrow queue, so that mining writes no new version of the wide
+    documents row). Documents of types that are not mined stay here, as they would be mined if their type changed.
+    """
+
+    __tablename__ = "unmined_documents"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
 
 
 class ParagraphKey(Base):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import load_only
 
 from monitor.commitments.extract import FUTURE_CUE
@@ -27,7 +27,7 @@ from monitor.commitments.prefetch import Prefetcher
 from monitor.extract.script import matching_text, to_simplified
 from storage.bulk import insert_rows
 from storage.database import Database
-from storage.models import Commitment, CommitmentEvent, Document, Speech
+from storage.models import Commitment, CommitmentEvent, Document, Speech, UnminedDocument
 from storage.search import index_commitments
 
 MINED_TYPES = ("speech", "speech_report", "transcript")
@@ -36,8 +36,9 @@ NEXT_IDS = select(func.nextval(func.pg_get_serial_sequence("commitments", "id"))
     func.generate_series(1, bindparam("n"))
 )
 ID_BLOCK = 256  # commitment ids taken at a time (PostgreSQL: from the sequence; a unit of 25 copies takes ~225)
-MINED_COLUMNS = [load_only(Document.text, Document.speech_date, Document.speech_id, Document.content_hash,
-                           Document.commitments_hash)]  # not the raw page  # fmt: skip
+MINED_COLUMNS = [load_only(Document.text, Document.speech_date, Document.speech_id)]  # not the raw page
+UNMINED = UnminedDocument.__table__
+MINED = delete(UNMINED).where(UNMINED.c.document_id.in_(bindparam("ids", expanding=True)))
 TRANSITIONS = {
     "accept": ({"new", "rejected", "accepted"}, "accepted"),
     "reject": ({"new", "accepted"}, "rejected"),
@@ -93,9 +94,10 @@ def display_status(commitment: Commitment, today: date | None = None) -> str:
 
 def pending_copies(db: Database, *, in_speech: bool = True) -> list[int]:
     """Copies of the mined types not mined since their text last changed (``in_speech``: clustered already)."""
-    query = select(Document.id).where(
-        Document.doc_type.in_(MINED_TYPES),
-        Document.commitments_hash.is_(None),  # cleared by the write path when the text changes
+    query = (
+        select(Document.id)
+        .join(UNMINED, UNMINED.c.document_id == Document.id)  # queued by the write path with a new or changed text
+        .where(Document.doc_type.in_(MINED_TYPES))
     )
     if in_speech:
         query = query.where(Document.speech_id.is_not(None))
@@ -202,6 +204,7 @@ class _UnitWrites:
     last_id: int | None = None  # the last id taken
     created: list = field(default_factory=list)  # the unit's new commitments
     touched: list = field(default_factory=list)  # commitments the unit added evidence to (new ones too)
+    mined: list[int] = field(default_factory=list)  # the copies mined: out of the queue at the unit's end
 
     def known(self, session, speech_id: int) -> list:
         """The speech's commitments: those of the unit's read (its first copy), else read now (stored by an
@@ -234,13 +237,17 @@ class _UnitWrites:
         return [(row.id, row.updated_at, row.status) for row in (*self.created, *self.touched)]
 
     def write(self, conn) -> None:
-        """The unit's new commitments, then their audit-log rows (PostgreSQL: a ``COPY`` each, :mod:`storage.bulk`)."""
+        """The unit's new commitments, then their audit-log rows (PostgreSQL: a ``COPY`` each, :mod:`storage.bulk`),
+        and the copies mined out of the queue."""
         if self.new:
             insert_rows(conn, COMMITMENTS, [vars(row) for row in self.new])
             self.new = []
         if self.events:
             insert_rows(conn, EVENTS, self.events)
             self.events = []
+        if self.mined:
+            conn.execute(MINED, {"ids": self.mined})
+            self.mined = []
 
 
 def _next_ids(conn, n: int, last: int | None) -> list[int]:
@@ -295,7 +302,7 @@ def _mine_document(session, document: Document, speech: Speech, pledges: RegionP
             if not row.cited and row.id not in pledges.position:
                 pledges.add(_pledge(row))
     work.keep(speech.id, known)
-    document.commitments_hash = document.content_hash
+    work.mined.append(document.id)
     return completed | {row.id for row, _ in new_rows}
 
 

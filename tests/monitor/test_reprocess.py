@@ -10,7 +10,7 @@ from crawler.items import PageItem
 from monitor.profiles import SiteProfiles
 from monitor.reprocess import reextract_run, reprocess_documents
 from storage.documents import store_documents
-from storage.models import Document
+from storage.models import Document, UnminedDocument
 from storage.runs import start_run
 
 HOST = "www.example.gov.cn"
@@ -49,16 +49,26 @@ def texts(db) -> dict[str, str]:
         return dict(session.execute(select(Document.url, Document.text)).all())
 
 
+def queued(db) -> set[str]:
+    """The documents waiting to be mined."""
+    with db.read() as session:
+        return set(session.scalars(select(Document.url).join(UnminedDocument)))
+
+
 def test_a_run_is_re_extracted_only_where_the_chrome_answers_changed(database) -> None:
     run_id, checks = crawl_like(database, 12)
     early = texts(database)
     assert sum(BANNER in text for text in early.values()) >= 2  # the first pages came before the banner was known
+    with database.write() as session:  # as if mined already
+        session.query(UnminedDocument).delete()
 
     counts = reextract_run(database, run_id, checks)
 
     assert counts.total == 12
     assert counts.settled >= 6  # later pages relied on answers that still hold
     assert counts.changed >= 2
+    changed = {url for url, text in texts(database).items() if text != early[url]}
+    assert len(changed) >= 2 and queued(database) == changed  # a new text is mined again, an unchanged one not
     assert not any(BANNER in text or FOOTER in text for text in texts(database).values())
     assert reprocess_documents(database, run_id=run_id).changed == 0  # a full pass finds nothing left to change
 

@@ -12,7 +12,7 @@ from storage.documents import (
     store_documents,
     validators_for_source,
 )
-from storage.models import Document
+from storage.models import Document, UnminedDocument
 
 
 def record(url: str, text: str = "同志们：今天召开全区优化营商环境大会。", **kw) -> DocumentRecord:
@@ -56,6 +56,24 @@ def test_changed_text_updates_the_row_and_keeps_first_seen(database):
     assert result.updated == 1
     assert after.id == before.id and after.first_seen_at == before.first_seen_at
     assert after.text == "新文本：确保年底前完成" and after.changed_at >= before.changed_at
+
+
+def test_new_and_changed_texts_are_queued_for_mining_once(database):
+    def queued() -> list[str]:
+        with database.read() as session:
+            return list(session.scalars(select(Document.url).join(UnminedDocument).order_by(Document.url)))
+
+    store_documents(database, [record("http://a.gov.cn/1.html"), record("http://a.gov.cn/2.html")])
+    assert queued() == ["http://a.gov.cn/1.html", "http://a.gov.cn/2.html"]
+    with database.write() as session:  # both mined
+        session.query(UnminedDocument).delete()
+    store_documents(database, [record("http://a.gov.cn/1.html", text="新文本"), record("http://a.gov.cn/2.html")])
+    assert queued() == ["http://a.gov.cn/1.html"]  # the changed text only
+    store_documents(database, [record("http://a.gov.cn/1.html", text="又一版")])  # changed again, not mined yet
+    assert queued() == ["http://a.gov.cn/1.html"]
+    with database.write() as session:  # a deleted document leaves the queue with it
+        session.query(Document).filter(Document.url == "http://a.gov.cn/1.html").delete()
+    assert queued() == [] and count(database) == 1
 
 
 def test_unchanged_text_only_moves_fetch_time_and_validators(database):

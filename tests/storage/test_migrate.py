@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from storage import migrate
 from storage.database import Database
-from storage.engine import redact, resolve_url
+from storage.engine import make_engine, redact, resolve_url
 from storage.search import index
 
 
@@ -263,14 +263,15 @@ def test_postgresql_long_text_columns_are_compressed_with_lz4_from_0018(postgres
 
 def test_pending_documents_are_found_by_partial_indexes_from_0019(db_url):
     """0019: the documents still to cluster or mine are indexed alone (a partial index each), the whole-column
-    hash indexes and the commitments' redundant ``speech_id`` index go; the downgrade brings them back."""
+    hash indexes and the commitments' redundant ``speech_id`` index go; the downgrade brings them back. (From
+    0025 the documents to mine are queued in a table of their own: the test below.)"""
     from alembic import command
 
     from monitor.commitments.track import pending_copies
     from monitor.dedup.cluster import pending_documents
 
     old = {"ix_documents_fingerprinted_hash", "ix_documents_commitments_hash", "ix_commitments_speech_id"}
-    new = {"ix_documents_unclustered", "ix_documents_unmined"}
+    new = {"ix_documents_unclustered"}
 
     def indexes(conn) -> set[str]:
         inspector = inspect(conn)
@@ -285,8 +286,10 @@ def test_pending_documents_are_found_by_partial_indexes_from_0019(db_url):
                 assert "ix_documents_unclustered" in plan, plan
             config = migrate.alembic_config()
             config.attributes["connection"] = conn
+            command.downgrade(config, "0019")
+            assert "ix_documents_unmined" in indexes(conn)
             command.downgrade(config, "0018")
-            assert old <= indexes(conn) and not new & indexes(conn)
+            assert old <= indexes(conn) and not (new | {"ix_documents_unmined"}) & indexes(conn)
             command.upgrade(config, "head")
             assert new <= indexes(conn) and not old & indexes(conn)
         assert pending_documents(db) == [] and pending_copies(db) == []
@@ -377,3 +380,45 @@ def test_the_unused_exact_hash_index_goes_with_0024(db_url):
         assert indexed(conn)
         command.upgrade(config, "head")
         assert not indexed(conn)
+
+
+def test_0025_queues_the_unmined_documents_and_its_downgrade_marks_the_others_mined(db_url):
+    """0025: documents whose ``commitments_hash`` was NULL go to ``unmined_documents``, the column and its partial
+    index go; the downgrade gives every document not queued its content hash back (it was mined with that text)."""
+    from alembic import command
+
+    from tests.storage.test_dedup_index_migration import _insert_documents
+
+    def columns(conn) -> set[str]:
+        return {column["name"] for column in inspect(conn).get_columns("documents")}
+
+    engine = make_engine(db_url)
+    try:
+        config = migrate.alembic_config()
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0024")
+        _insert_documents(engine, {}, 5)
+        with engine.begin() as conn:  # documents 1, 2 and 4 were mined with their text; 3 and 5 were not
+            conn.execute(text("UPDATE documents SET content_hash = 'h' || id, commitments_hash = 'h' || id "
+                              "WHERE id IN (1, 2, 4)"))  # fmt: skip
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0025")
+            assert "commitments_hash" not in columns(conn)
+            assert "ix_documents_unmined" not in {ix["name"] for ix in inspect(conn).get_indexes("documents")}
+            queued = conn.execute(text("SELECT document_id FROM unmined_documents ORDER BY 1")).scalars().all()
+            assert queued == [3, 5]
+            conn.execute(text("DELETE FROM unmined_documents WHERE document_id = 5"))  # mined since
+            conn.execute(text("DELETE FROM documents WHERE id = 3"))  # the queue row goes with its document
+            assert conn.execute(text("SELECT count(*) FROM unmined_documents")).scalar_one() == 0
+            conn.execute(text("INSERT INTO unmined_documents (document_id) VALUES (4)"))  # its text changed
+            command.downgrade(config, "0024")
+            marks = conn.execute(text("SELECT id, commitments_hash FROM documents ORDER BY id")).all()
+            assert [tuple(row) for row in marks] == [(1, "h1"), (2, "h2"), (4, None), (5, "h")]
+            assert "ix_documents_unmined" in {ix["name"] for ix in inspect(conn).get_indexes("documents")}
+            assert "unmined_documents" not in inspect(conn).get_table_names()
+            command.upgrade(config, "head")
+            queued = conn.execute(text("SELECT document_id FROM unmined_documents ORDER BY 1")).scalars().all()
+            assert queued == [4]
+    finally:
+        engine.dispose()

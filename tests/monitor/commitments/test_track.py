@@ -11,8 +11,8 @@ from sqlalchemy import event, select, update
 from monitor.commitments.track import CHUNK, ReviewError, display_status, list_commitments, mine_commitments, review
 from monitor.dedup.cluster import cluster_documents
 from monitor.extract.script import matching_text
-from storage.documents import DocumentRecord, content_hash_of, store_documents
-from storage.models import Commitment, CommitmentEvent, Document
+from storage.documents import DocumentRecord, content_hash_of, queue_for_mining, store_documents
+from storage.models import Commitment, CommitmentEvent, Document, UnminedDocument
 
 SPEECH = (
     "同志们：\n今天召开全区优化营商环境大会。\n"
@@ -242,7 +242,8 @@ def test_a_report_of_completion_goes_to_the_first_saying_of_a_restated_pledge(da
     assert counts.fulfilment == 1 and [event.commitment_id for event in events] == [land[0].id]
     assert events[0].document_id == events[0].details["document_id"]
     with database.write() as session:  # the report is mined again (as after a change of its text)
-        session.execute(update(Document).where(Document.url == "http://gov/report").values(commitments_hash=None))
+        report = select(Document.id).where(Document.url == "http://gov/report")
+        queue_for_mining(session.connection(), database.dialect, report)
     assert mine_commitments(database).fulfilment == 0  # its evidence is there already
 
 
@@ -313,8 +314,8 @@ def test_copies_of_one_speech_in_one_unit_see_each_others_commitments(database):
     ]
     assert events == [(text, "flagged", url) for text, *_, url, _ in commitments]
     with database.read() as session:
-        mined = dict(session.execute(select(Document.url, Document.commitments_hash == Document.content_hash)).all())
-    assert mined == {"http://tpl/cut": True, "http://gov/full": True, "http://gov/gone": None, "http://news/full": True}
+        queued = session.scalars(select(Document.url).join(UnminedDocument)).all()
+    assert queued == ["http://gov/gone"]  # the others were mined: out of the queue
 
 
 def test_a_unit_reads_its_copies_speeches_and_commitments_with_a_query_each(database, monkeypatch):
@@ -353,8 +354,9 @@ def test_a_unit_reads_its_copies_speeches_and_commitments_with_a_query_each(data
     inserts = 0 if database.dialect == "postgresql" else 1  # PostgreSQL: a COPY each
     audit = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO COMMITMENT_EVENTS")]
     assert len(audit) == inserts, audit  # the unit's audit-log rows in one statement, not one per copy
-    marked = [s for s in statements if s.lstrip().upper().startswith("UPDATE DOCUMENTS")]
-    assert len(marked) == 1, marked  # the copies marked mined in one flush at the unit's end
+    assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE DOCUMENTS")]  # no new row version
+    mined = [s for s in statements if s.lstrip().upper().startswith("DELETE FROM UNMINED_DOCUMENTS")]
+    assert len(mined) == 1, mined  # the copies mined leave the queue in one statement at the unit's end
     added = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO COMMITMENTS ")]
     assert len(added) == inserts, added  # the unit's new commitments in one statement at its end
     assert written == [("commitments", counts.new), ("commitment_events", counts.new)]
