@@ -104,6 +104,8 @@ def reprocess_documents(
                 if values["content_hash"] != document.content_hash:  # new text: cluster and mine it again
                     values.update(fingerprinted_hash=None)
                     to_mine.append(document.id)
+                elif values.get("doc_type") != document.doc_type:  # a page now read as a speech is mined (again)
+                    to_mine.append(document.id)
                 updates.append((document.id, values))
         if updates:
             with db.write() as session:

@@ -153,7 +153,8 @@ class UnminedDocument(Base):
 
     The write path adds the row with a new or changed text; mining deletes it in the unit of work that stores the
     document's commitments (migration 0025: a narrow queue, so that mining writes no new version of the wide
-    documents row). Documents of types that are not mined stay here, as they would be mined if their type changed.
+    documents row), or drops it when the document's type is not mined (``speechwatch reprocess`` queues a document
+    again when its type changes).
     """
 
     __tablename__ = "unmined_documents"

@@ -39,6 +39,10 @@ ID_BLOCK = 256  # commitment ids taken at a time (PostgreSQL: from the sequence;
 MINED_COLUMNS = [load_only(Document.text, Document.speech_date, Document.speech_id)]  # not the raw page
 UNMINED = UnminedDocument.__table__
 MINED = delete(UNMINED).where(UNMINED.c.document_id.in_(bindparam("ids", expanding=True)))
+_OTHER_TYPE = func.coalesce(Document.doc_type, "").not_in(MINED_TYPES)
+NOT_MINED_TYPE = delete(UNMINED).where(
+    select(Document.id).where(Document.id == UNMINED.c.document_id, _OTHER_TYPE).exists()
+)
 TRANSITIONS = {
     "accept": ({"new", "rejected", "accepted"}, "accepted"),
     "reject": ({"new", "accepted"}, "rejected"),
@@ -96,7 +100,7 @@ def pending_copies(db: Database, *, in_speech: bool = True) -> list[int]:
     """Copies of the mined types not mined since their text last changed (``in_speech``: clustered already)."""
     query = (
         select(Document.id)
-        .join(UNMINED, UNMINED.c.document_id == Document.id)  # queued by the write path with a new or changed text
+        .join(UNMINED, UNMINED.c.document_id == Document.id)  # queued with a new or changed text (or type)
         .where(Document.doc_type.in_(MINED_TYPES))
     )
     if in_speech:
@@ -112,8 +116,11 @@ def mine_commitments(db: Database, prefetcher: Prefetcher | None = None) -> Mine
     caller started earlier (the post-run work starts it before clustering).
 
     ``CHUNK`` documents share a unit of work: it commits whole or not at all, and a document of a unit that failed
-    is still pending, so the next run takes it up again."""
+    is still pending, so the next run takes it up again. Queued pages of the types not mined leave the queue first
+    (``speechwatch reprocess`` queues a page again when its type changes), so the queue holds only what waits."""
     counts = MineCounts()
+    with db.write() as session:  # queued pages of the types not mined have nothing to wait for
+        session.execute(NOT_MINED_TYPE)
     pending = pending_copies(db)
     regions: dict[str, RegionPledges] = {}  # read once per place per run, kept current as pledges are added
     url = db.engine.url

@@ -73,6 +73,16 @@ def test_a_run_is_re_extracted_only_where_the_chrome_answers_changed(database) -
     assert reprocess_documents(database, run_id=run_id).changed == 0  # a full pass finds nothing left to change
 
 
+def test_a_page_whose_type_changes_is_queued_for_mining_again(database) -> None:
+    run_id, _ = crawl_like(database, 3)
+    reextract_run(database, run_id, {})  # the texts settle once the chrome is counted
+    with database.write() as session:  # mined, and stored as another type than the extractor reads now
+        session.query(UnminedDocument).delete()
+        session.query(Document).filter(Document.url == f"http://{HOST}/art/1.html").update({"doc_type": "notice"})
+    assert reprocess_documents(database, run_id=run_id).changed == 1
+    assert queued(database) == {f"http://{HOST}/art/1.html"}
+
+
 def test_pages_without_recorded_answers_are_all_extracted_again(database) -> None:
     run_id, _ = crawl_like(database, 6)
     counts = reextract_run(database, run_id, {})

@@ -7,7 +7,8 @@ version per document after the insert and clustering's update; SQLite rewrote th
 64-character marker. Now the write path adds a row to ``unmined_documents`` with a new or changed text, and mining
 deletes it in the unit of work that stores the document's commitments.
 
-The upgrade queues the documents whose hash was NULL and drops the column (SQLite ≥ 3.35 rewrites the table once
+The upgrade queues the documents whose hash was NULL (the next mining run drops those of the types not mined,
+which the partial index had held for good) and drops the column (SQLite ≥ 3.35 rewrites the table once
 to drop it). The downgrade restores the column, the stored hash for every document not queued (it was mined with
 its current text) and the partial index.
 

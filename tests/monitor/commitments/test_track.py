@@ -81,6 +81,18 @@ def test_review_lifecycle_with_audit_log(database):
         review(database, 999_999, "accept")
 
 
+def test_mining_empties_the_queue_of_pages_of_other_types_and_keeps_what_waits_for_clustering(database):
+    news, unclustered = record("http://gov/news", SPEECH), record("http://gov/later", SPEECH + "另附。")
+    news.analysis["doc_type"], unclustered.analysis["doc_type"] = "news", "speech"
+    store_documents(database, [record("http://gov/full", SPEECH), news])
+    cluster_documents(database)
+    store_documents(database, [unclustered])  # stored after clustering: no speech yet
+    counts = mine_commitments(database)
+    with database.read() as session:
+        queued = session.scalars(select(Document.url).join(UnminedDocument)).all()
+    assert counts.documents == 1 and queued == ["http://gov/later"]
+
+
 def test_accepted_commitments_past_their_deadline_are_overdue(database):
     store_documents(database, [record("http://gov/full", SPEECH)])
     cluster_documents(database)
@@ -355,7 +367,7 @@ def test_a_unit_reads_its_copies_speeches_and_commitments_with_a_query_each(data
     audit = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO COMMITMENT_EVENTS")]
     assert len(audit) == inserts, audit  # the unit's audit-log rows in one statement, not one per copy
     assert not [s for s in statements if s.lstrip().upper().startswith("UPDATE DOCUMENTS")]  # no new row version
-    mined = [s for s in statements if s.lstrip().upper().startswith("DELETE FROM UNMINED_DOCUMENTS")]
+    mined = [s for s in statements if s.lstrip().upper().startswith("DELETE FROM UNMINED_DOCUMENTS WHERE UNMINED")]
     assert len(mined) == 1, mined  # the copies mined leave the queue in one statement at the unit's end
     added = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO COMMITMENTS ")]
     assert len(added) == inserts, added  # the unit's new commitments in one statement at its end
