@@ -112,8 +112,8 @@ def reprocess_documents(
                 for document_id, values in updates:
                     session.execute(update(Document).where(Document.id == document_id).values(**values))
                 if to_mine:
-                    ids = select(Document.id).where(Document.id.in_(to_mine))
-                    queue_for_mining(session.connection(), db.dialect, ids)
+                    texts = select(Document.id, Document.content_hash).where(Document.id.in_(to_mine))
+                    queue_for_mining(session.connection(), db.dialect, texts)
             counts.changed += len(updates)
         if on_progress:
             on_progress(len(documents))

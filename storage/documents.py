@@ -135,16 +135,20 @@ def store_documents(db: Database, records: Iterable[DocumentRecord]) -> WriteRes
             statement = insert(Document.__table__).on_conflict_do_nothing(index_elements=["url"])
             session.connection().execute(statement, inserts)  # one cached statement, many rows (no VALUES list)
         if to_mine:
-            queue_for_mining(session.connection(), db.dialect, select(Document.id).where(Document.url.in_(to_mine)))
+            texts = select(Document.id, Document.content_hash).where(Document.url.in_(to_mine))
+            queue_for_mining(session.connection(), db.dialect, texts)
         for host, (pages, keys) in chrome.items():
             apply_chrome_counts(session, db.dialect, host, pages, keys)
     return result
 
 
-def queue_for_mining(conn: Connection, dialect: str, ids: Select) -> None:
-    """Queue the documents that ``ids`` selects for mining (:class:`UnminedDocument`); those queued stay once."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    conn.execute(insert(UnminedDocument).from_select(["document_id"], ids).on_conflict_do_nothing())
+def queue_for_mining(conn: Connection, dialect: str, texts: Select) -> None:
+    """Queue for mining the documents that ``texts`` selects as ``(id, content_hash)`` (:class:`UnminedDocument`);
+    one queued already now waits for this text."""
+    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(UnminedDocument)
+    statement = insert.from_select(["document_id", "content_hash"], texts)
+    conn.execute(statement.on_conflict_do_update(index_elements=["document_id"],
+                                                 set_={"content_hash": insert.excluded.content_hash}))  # fmt: skip
 
 
 def _count_chrome(chrome: dict, record: DocumentRecord, old_keys: list[int], new_page: bool) -> None:

@@ -154,12 +154,14 @@ class UnminedDocument(Base):
     The write path adds the row with a new or changed text; mining deletes it in the unit of work that stores the
     document's commitments (migration 0025: a narrow queue, so that mining writes no new version of the wide
     documents row), or drops it when the document's type is not mined (``speechwatch reprocess`` queues a document
-    again when its type changes).
+    again when its type changes). The row names the text it waits for (``content_hash``): mining deletes it only
+    for the text it mined, so a text changed while a unit was mining the old one stays queued.
     """
 
     __tablename__ = "unmined_documents"
 
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
 
 
 class ParagraphKey(Base):

@@ -36,9 +36,9 @@ NEXT_IDS = select(func.nextval(func.pg_get_serial_sequence("commitments", "id"))
     func.generate_series(1, bindparam("n"))
 )
 ID_BLOCK = 256  # commitment ids taken at a time (PostgreSQL: from the sequence; a unit of 25 copies takes ~225)
-MINED_COLUMNS = [load_only(Document.text, Document.speech_date, Document.speech_id)]  # not the raw page
+MINED_COLUMNS = [load_only(Document.text, Document.speech_date, Document.speech_id, Document.content_hash)]  # no page
 UNMINED = UnminedDocument.__table__
-MINED = delete(UNMINED).where(UNMINED.c.document_id.in_(bindparam("ids", expanding=True)))
+MINED = delete(UNMINED).where(UNMINED.c.document_id == bindparam("id"), UNMINED.c.content_hash == bindparam("text"))
 _OTHER_TYPE = func.coalesce(Document.doc_type, "").not_in(MINED_TYPES)
 NOT_MINED_TYPE = delete(UNMINED).where(
     select(Document.id).where(Document.id == UNMINED.c.document_id, _OTHER_TYPE).exists()
@@ -211,7 +211,7 @@ class _UnitWrites:
     last_id: int | None = None  # the last id taken
     created: list = field(default_factory=list)  # the unit's new commitments
     touched: list = field(default_factory=list)  # commitments the unit added evidence to (new ones too)
-    mined: list[int] = field(default_factory=list)  # the copies mined: out of the queue at the unit's end
+    mined: list[dict] = field(default_factory=list)  # the copies mined, by text: out of the queue at the unit's end
 
     def known(self, session, speech_id: int) -> list:
         """The speech's commitments: those of the unit's read (its first copy), else read now (stored by an
@@ -245,7 +245,7 @@ class _UnitWrites:
 
     def write(self, conn) -> None:
         """The unit's new commitments, then their audit-log rows (PostgreSQL: a ``COPY`` each, :mod:`storage.bulk`),
-        and the copies mined out of the queue."""
+        and the copies mined out of the queue (each for the text it was mined with: a newer one stays queued)."""
         if self.new:
             insert_rows(conn, COMMITMENTS, [vars(row) for row in self.new])
             self.new = []
@@ -253,7 +253,7 @@ class _UnitWrites:
             insert_rows(conn, EVENTS, self.events)
             self.events = []
         if self.mined:
-            conn.execute(MINED, {"ids": self.mined})
+            conn.execute(MINED, self.mined)
             self.mined = []
 
 
@@ -309,7 +309,7 @@ def _mine_document(session, document: Document, speech: Speech, pledges: RegionP
             if not row.cited and row.id not in pledges.position:
                 pledges.add(_pledge(row))
     work.keep(speech.id, known)
-    work.mined.append(document.id)
+    work.mined.append({"id": document.id, "text": document.content_hash})
     return completed | {row.id for row, _ in new_rows}
 
 

@@ -71,6 +71,8 @@ def test_new_and_changed_texts_are_queued_for_mining_once(database):
     assert queued() == ["http://a.gov.cn/1.html"]  # the changed text only
     store_documents(database, [record("http://a.gov.cn/1.html", text="又一版")])  # changed again, not mined yet
     assert queued() == ["http://a.gov.cn/1.html"]
+    with database.read() as session:  # waiting for the newest text
+        assert session.scalars(select(UnminedDocument.content_hash)).all() == ["hash-of-又一版"]
     with database.write() as session:  # a deleted document leaves the queue with it
         session.query(Document).filter(Document.url == "http://a.gov.cn/1.html").delete()
     assert queued() == [] and count(database) == 1

@@ -406,12 +406,12 @@ def test_0025_queues_the_unmined_documents_and_its_downgrade_marks_the_others_mi
             command.upgrade(config, "0025")
             assert "commitments_hash" not in columns(conn)
             assert "ix_documents_unmined" not in {ix["name"] for ix in inspect(conn).get_indexes("documents")}
-            queued = conn.execute(text("SELECT document_id FROM unmined_documents ORDER BY 1")).scalars().all()
-            assert queued == [3, 5]
+            queued = conn.execute(text("SELECT document_id, content_hash FROM unmined_documents ORDER BY 1")).all()
+            assert [tuple(row) for row in queued] == [(3, "h"), (5, "h")]  # each waits for the text it holds
             conn.execute(text("DELETE FROM unmined_documents WHERE document_id = 5"))  # mined since
             conn.execute(text("DELETE FROM documents WHERE id = 3"))  # the queue row goes with its document
             assert conn.execute(text("SELECT count(*) FROM unmined_documents")).scalar_one() == 0
-            conn.execute(text("INSERT INTO unmined_documents (document_id) VALUES (4)"))  # its text changed
+            conn.execute(text("INSERT INTO unmined_documents VALUES (4, 'h4')"))  # to be mined again
             command.downgrade(config, "0024")
             marks = conn.execute(text("SELECT id, commitments_hash FROM documents ORDER BY id")).all()
             assert [tuple(row) for row in marks] == [(1, "h1"), (2, "h2"), (4, None), (5, "h")]

@@ -5,7 +5,8 @@ index of the unmined documents (0019), so no such update could be a heap-only on
 version of the wide documents row and an entry in every index of documents (the URL's included), a third row
 version per document after the insert and clustering's update; SQLite rewrote the whole record (text, HTML) for a
 64-character marker. Now the write path adds a row to ``unmined_documents`` with a new or changed text, and mining
-deletes it in the unit of work that stores the document's commitments.
+deletes it in the unit of work that stores the document's commitments, for the text it mined only (the row keeps
+the content hash it waits for: a text changed meanwhile stays queued).
 
 The upgrade queues the documents whose hash was NULL (the next mining run drops those of the types not mined,
 which the partial index had held for good) and drops the column (SQLite ≥ 3.35 rewrites the table once
@@ -32,8 +33,12 @@ def upgrade() -> None:
     op.create_table(
         "unmined_documents",
         sa.Column("document_id", sa.Integer, sa.ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("content_hash", sa.String(64), nullable=False),
     )
-    op.execute("INSERT INTO unmined_documents (document_id) SELECT id FROM documents WHERE commitments_hash IS NULL")
+    op.execute(
+        "INSERT INTO unmined_documents (document_id, content_hash) "
+        "SELECT id, content_hash FROM documents WHERE commitments_hash IS NULL"
+    )
     op.drop_index("ix_documents_unmined", table_name="documents")
     op.drop_column("documents", "commitments_hash")
 

@@ -11,6 +11,7 @@ from sqlalchemy import event, select, update
 from monitor.commitments.track import CHUNK, ReviewError, display_status, list_commitments, mine_commitments, review
 from monitor.dedup.cluster import cluster_documents
 from monitor.extract.script import matching_text
+from storage.database import Database
 from storage.documents import DocumentRecord, content_hash_of, queue_for_mining, store_documents
 from storage.models import Commitment, CommitmentEvent, Document, UnminedDocument
 
@@ -91,6 +92,38 @@ def test_mining_empties_the_queue_of_pages_of_other_types_and_keeps_what_waits_f
     with database.read() as session:
         queued = session.scalars(select(Document.url).join(UnminedDocument)).all()
     assert counts.documents == 1 and queued == ["http://gov/later"]
+
+
+def test_a_text_changed_while_its_old_one_is_mined_stays_queued(postgres_url, monkeypatch):
+    """Another writer (a crawl) commits a new text of a copy while a unit mines the old one: the unit takes the
+    copy out of the queue only for the text it mined, so the new text is mined by the next run. (PostgreSQL: SQLite
+    has one writer at a time, so the crawl would wait for the unit.)"""
+    from monitor.commitments import track
+
+    database = Database(postgres_url)
+    try:
+        store_documents(database, [record("http://gov/full", SPEECH)])
+        cluster_documents(database)
+        load_unit = track._load_unit
+
+        def crawl_meanwhile(session, unit):
+            loaded = load_unit(session, unit)
+            store_documents(database, [record("http://gov/full", SPEECH + "\n区营商办要在年底前出台实施细则。")])
+            return loaded
+
+        monkeypatch.setattr(track, "_load_unit", crawl_meanwhile)
+        assert mine_commitments(database).documents == 1  # the old text
+        monkeypatch.setattr(track, "_load_unit", load_unit)
+        with database.read() as session:
+            queued = session.scalars(select(Document.url).join(UnminedDocument)).all()
+        assert queued == ["http://gov/full"]
+        cluster_documents(database)
+        assert mine_commitments(database).documents == 1  # the new one
+        with database.read() as session:
+            assert not session.scalars(select(UnminedDocument)).all()
+            assert session.scalar(select(Commitment.id).where(Commitment.text.contains("实施细则"))) is not None
+    finally:
+        database.close()
 
 
 def test_accepted_commitments_past_their_deadline_are_overdue(database):
@@ -254,7 +287,7 @@ def test_a_report_of_completion_goes_to_the_first_saying_of_a_restated_pledge(da
     assert counts.fulfilment == 1 and [event.commitment_id for event in events] == [land[0].id]
     assert events[0].document_id == events[0].details["document_id"]
     with database.write() as session:  # the report is mined again (as after a change of its text)
-        report = select(Document.id).where(Document.url == "http://gov/report")
+        report = select(Document.id, Document.content_hash).where(Document.url == "http://gov/report")
         queue_for_mining(session.connection(), database.dialect, report)
     assert mine_commitments(database).fulfilment == 0  # its evidence is there already
 
