@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import sys
 from array import array
-from bisect import insort
+from bisect import bisect_right, insort
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -158,7 +158,9 @@ class RegionPledges:
         ``bench/README.md``, fifteenth round), and of each such bigram's pledges only the ``RECENT`` latest: a
         pledge restated in more speeches than that links to one of its recent sayings (the cost stays flat however
         often a place repeats itself). A pledge with the very same bigrams is looked up first, by its set: about
-        half the pledges of a place that repeats itself are said again word for word.
+        half the pledges of a place that repeats itself are said again word for word. Candidates are compared in
+        the order of the best Jaccard their hits allow (counting as shared the bigrams not probed, and those
+        whose postings were looked at only after the candidate's position), until none can reach the best found.
         """
         grams = bigrams(text)
         if not grams:
@@ -166,29 +168,39 @@ class RegionPledges:
         for _, position in reversed(self.same.get(_same_key(grams), ())):  # Jaccard 1: the latest of them
             if (entry := self.entries[position]).speech_id != speech_id:
                 return entry
-        needed = math.ceil(threshold * len(grams) - 1e-9)
-        rarest = sorted(grams, key=lambda gram: len(self.index.get(gram, ())))[: len(grams) - needed + 2]
+        size = len(grams)
+        needed = math.ceil(threshold * size - 1e-9)
+        rarest = sorted(grams, key=lambda gram: len(self.index.get(gram, ())))[: size - needed + 2]
         hits: Counter[int] = Counter()
+        starts: list[int] = []  # the first position looked at of each probed bigram not looked at whole
         for gram in rarest:
             if (postings := self.index.get(gram)) is not None:
+                if len(postings) > RECENT:
+                    starts.append(postings[-RECENT])
                 hits.update(postings[-RECENT:])
+        starts.sort()
+        unknown = size - len(rarest) + len(starts)
         least = min(2, needed)
-        entries = [entry for p, count in hits.items() if count >= least and _live(entry := self.entries[p], speech_id)]
-        entries.sort(key=lambda entry: entry.id, reverse=True)  # newest first: a tie never replaces the best
+        candidates: list[tuple[float, int, Pledge]] = []
+        for position, count in hits.items():
+            if count < least or not _live(entry := self.entries[position], speech_id):
+                continue
+            # beyond its hits it may hold the bigrams not probed, and the probed ones whose postings (ascending)
+            # were looked at only from after its position
+            most = min(size, other := len(entry.grams), count + unknown - bisect_right(starts, position))
+            candidates.append((most / (size + other - most), entry.id, entry))  # the best Jaccard it can have
+        candidates.sort(key=lambda candidate: candidate[:2], reverse=True)  # then the newest first
         best: Pledge | None = None
         best_score = threshold
-        size = len(grams)
-        for entry in entries:
-            other = len(entry.grams)
-            bound = min(size, other) / max(size, other)  # the best Jaccard two sets of these sizes can have
-            if bound < best_score or (best is not None and bound == best_score):
-                continue
+        for bound, id_, entry in candidates:
+            if bound < best_score:
+                break  # nor can any after it
+            if best is not None and bound == best_score and id_ < best.id:
+                continue  # at best a tie with a later pledge
             common = len(grams.intersection(entry.grams))
-            score = common / (size + other - common)
-            if score > best_score or (best is None and score == best_score):
+            score = common / (size + len(entry.grams) - common)
+            if score > best_score or (score == best_score and (best is None or id_ > best.id)):
                 best, best_score = entry, score
-                if score == 1.0:  # nothing older can beat it
-                    break
         return best
 
     def fulfilled(self, clauses: list[str], speech_id: int, threshold: float) -> list[tuple[Pledge, str]]:

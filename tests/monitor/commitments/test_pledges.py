@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -53,6 +54,50 @@ def test_most_similar_is_the_best_jaccard_of_another_speech_latest_on_a_tie(monk
         expected = _brute_similar(pledges, text, speech_id, threshold)
         found = index.most_similar(text, speech_id, threshold)
         assert (found and found.id) == (expected and expected.id)
+
+
+def _capped_similar(index: RegionPledges, text: str, speech_id: int, threshold: float, recent: int) -> Pledge | None:
+    """What ``most_similar`` promises when it caps postings: the best Jaccard (the latest on a tie) among the
+    pledges of other speeches holding two (or the one needed) of the probed rarest bigrams within each bigram's
+    ``recent`` latest postings, after the pledges with the very same bigrams."""
+    grams = bigrams(text)
+    same = [p for p in index.entries if p is not None and set(p.grams) == grams and p.speech_id != speech_id]
+    if same:
+        return max(same, key=lambda p: p.id)
+    needed = math.ceil(threshold * len(grams) - 1e-9)
+    rarest = sorted(grams, key=lambda gram: len(index.index.get(gram, ())))[: len(grams) - needed + 2]
+    looked_at = [set(index.index.get(gram, ())[-recent:]) for gram in rarest]
+    best, best_score = None, threshold
+    for position, pledge in enumerate(index.entries):
+        if pledge is None or pledge.speech_id == speech_id:
+            continue
+        if sum(position in postings for postings in looked_at) < min(2, needed):
+            continue
+        score = len(grams & set(pledge.grams)) / len(grams | set(pledge.grams))
+        if score > best_score or (score == best_score and (best is None or pledge.id > best.id)):
+            best, best_score = pledge, score
+    return best
+
+
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.8])
+def test_most_similar_with_capped_postings_compares_each_candidate_that_could_win(monkeypatch, threshold) -> None:
+    """With few postings looked at per bigram, the candidates skipped on their hits alone (the bigrams not probed,
+    or probed past the cap, counted as shared) are never the best."""
+    monkeypatch.setattr("monitor.commitments.pledges.RECENT", 3)
+    rng = random.Random(13)
+    pledges = _pledges(rng, 150, kept=True)
+    index = RegionPledges(pledges[:80])
+    for pledge in pledges[80:]:
+        index.add(pledge)
+    assert any(len(postings) > 3 for postings in index.index.values())  # the cap is met
+    compared = 0
+    for _ in range(300):
+        text, speech_id = _text(rng), rng.randint(1, 6)
+        expected = _capped_similar(index, text, speech_id, threshold, 3)
+        found = index.most_similar(text, speech_id, threshold)
+        assert (found and found.id) == (expected and expected.id)
+        compared += expected is not None
+    assert compared > 50
 
 
 @pytest.mark.parametrize("threshold", [0.5, 0.75, 1.0])
