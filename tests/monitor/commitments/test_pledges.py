@@ -81,8 +81,8 @@ def _capped_similar(index: RegionPledges, text: str, speech_id: int, threshold: 
 
 @pytest.mark.parametrize("threshold", [0.3, 0.5, 0.8])
 def test_most_similar_with_capped_postings_compares_each_candidate_that_could_win(monkeypatch, threshold) -> None:
-    """With few postings looked at per bigram, the candidates skipped on their hits alone (the bigrams not probed,
-    or probed past the cap, counted as shared) are never the best."""
+    """With few postings looked at per bigram, the candidates left out on the Jaccard their hits allow (counting
+    as shared the bigrams not probed, and those looked at only from after the candidate) are never the best."""
     monkeypatch.setattr("monitor.commitments.pledges.RECENT", 3)
     rng = random.Random(13)
     pledges = _pledges(rng, 150, kept=True)
@@ -90,14 +90,14 @@ def test_most_similar_with_capped_postings_compares_each_candidate_that_could_wi
     for pledge in pledges[80:]:
         index.add(pledge)
     assert any(len(postings) > 3 for postings in index.index.values())  # the cap is met
-    compared = 0
+    answered = 0
     for _ in range(300):
         text, speech_id = _text(rng), rng.randint(1, 6)
         expected = _capped_similar(index, text, speech_id, threshold, 3)
         found = index.most_similar(text, speech_id, threshold)
         assert (found and found.id) == (expected and expected.id)
-        compared += expected is not None
-    assert compared > 50
+        answered += expected is not None
+    assert answered > 50
 
 
 @pytest.mark.parametrize("threshold", [0.5, 0.75, 1.0])
